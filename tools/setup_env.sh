@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Creates .venv/ in the repository root with the pinned stack and installs hambox_mmdet into it
+# the way users install it (not editable: mim finds configs and tools only in an installed copy).
+# Idempotent: dependencies are installed once per content of requirements/; the package itself is
+# reinstalled each time (seconds), so the venv always runs the code of this checkout.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+C="$ROOT/requirements/constraints.txt"
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating virtual environment $VENV"
+  "$PY" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+
+stamp="$VENV/.hambox-deps-$(cat "$ROOT"/requirements/*.txt | sha1sum | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "installing build tools and torch (CPU build)"
+  "${PIP[@]}" install -q -c "$C" setuptools wheel ninja torch
+  # mmcv 2.1.0 is published as source only: its ops compile against the installed torch
+  # (about 10 minutes on 2 cores the first time; pip caches the wheel for later runs).
+  # Without --no-build-isolation and MMCV_WITH_OPS=1 one silently gets an mmcv without mmcv.ops.
+  if ! "$VENV/bin/python" -c "import mmcv.ops" 2>/dev/null; then
+    log "building mmcv 2.1.0 with its ops (about 10 min the first time, cached afterwards)"
+    MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+      "${PIP[@]}" install -q --no-build-isolation -c "$C" mmcv
+  fi
+  log "installing mmengine, mmdet and the other dependencies"
+  "${PIP[@]}" install -q -c "$C" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+  # openmim's declared extras (openxlab) pin setuptools 60 and break pkg_resources users.
+  "${PIP[@]}" install -q --no-deps -c "$C" openmim
+  "${PIP[@]}" install -q -c "$C" click colorama model-index pandas requests rich tabulate
+  rm -f "$VENV"/.hambox-deps-*
+  touch "$stamp"
+else
+  log "dependencies already installed ($(basename "$stamp"))"
+fi
+
+log "installing hambox_mmdet from $ROOT"
+# --no-build-isolation: build with the pinned setuptools already in the venv (no download).
+"${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
+"$VENV/bin/python" -c "import hambox_mmdet; print('[setup] hambox_mmdet', hambox_mmdet.__version__, 'ready in $VENV')"
