@@ -1,0 +1,9 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+from .dense_heads import HAMBoxHead
+from .losses import RegressionAwareFocalLoss
+from .task_modules import FaceAnchorGenerator, HAMBoxAssigner
+
+__all__ = [
+    'HAMBoxHead', 'RegressionAwareFocalLoss', 'FaceAnchorGenerator',
+    'HAMBoxAssigner'
+]

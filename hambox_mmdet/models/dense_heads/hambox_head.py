@@ -1,0 +1,266 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+from typing import List, Optional, Tuple
+
+import torch
+from mmdet.models.dense_heads import RetinaHead
+from mmdet.models.task_modules.prior_generators import anchor_inside_flags
+from mmdet.models.utils import multi_apply, unmap
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import cat_boxes, get_box_tensor
+from mmdet.utils import InstanceList, OptInstanceList, reduce_mean
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ..losses import RegressionAwareFocalLoss
+
+
+@MODELS.register_module()
+class HAMBoxHead(RetinaHead):
+    """RetinaHead trained with HAMBox's online high-quality anchor mining.
+
+    The network and inference are RetinaHead's. Training differs in two
+    ways:
+
+    - the assigner receives, besides the anchors (``priors``), each anchor's
+      current regressed box (``bboxes``: the regression output of this
+      forward pass, detached and decoded), which :class:`HAMBoxAssigner`
+      uses to compensate faces with too few matched anchors;
+    - with :class:`RegressionAwareFocalLoss` as ``loss_cls``, the loss of the
+      paper: stage-1 anchors get the focal loss normalised by N_norm (their
+      positives), with uncompensated negatives whose regressed box already
+      has IoU >= 0.5 with a face ignored; compensated anchors get the focal
+      loss weighted by their regressed IoU and normalised by N_com (their
+      count); the box loss is applied to both groups, each with its own
+      normaliser. N_norm and N_com are averaged over processes in
+      distributed training (as mmdet's ATSS and GFL heads do) and are at
+      least 1.
+
+    With any other ``loss_cls`` (e.g. mmdet's ``FocalLoss``), compensated
+    anchors are ordinary positives: mining without the new loss, as in the
+    paper's ablation. With an assigner that does not mark compensated
+    anchors (e.g. ``MaxIoUAssigner``), it trains like RetinaHead, except for
+    the distributed averaging of the normaliser.
+
+    The loss dict also logs ``num_pos_norm`` and ``num_pos_com``, the
+    stage-1 and compensated positives per image.
+
+    Args:
+        loss_cls (dict): Classification loss. Defaults to the paper's
+            ``RegressionAwareFocalLoss`` (sigmoid, alpha 0.25, gamma 2).
+        **kwargs: :class:`RetinaHead`'s arguments.
+    """
+
+    def __init__(self,
+                 *args,
+                 loss_cls: dict = dict(
+                     type='RegressionAwareFocalLoss',
+                     use_sigmoid=True,
+                     gamma=2.0,
+                     alpha=0.25,
+                     loss_weight=1.0),
+                 **kwargs) -> None:
+        loss_cls = dict(loss_cls)
+        if loss_cls.get('type') in ('RegressionAwareFocalLoss',
+                                    RegressionAwareFocalLoss):
+            # the loss is sigmoid-only; the head must size its outputs so
+            loss_cls.setdefault('use_sigmoid', True)
+        super().__init__(*args, loss_cls=loss_cls, **kwargs)
+
+    def loss_by_feat(
+            self,
+            cls_scores: List[Tensor],
+            bbox_preds: List[Tensor],
+            batch_gt_instances: InstanceList,
+            batch_img_metas: List[dict],
+            batch_gt_instances_ignore: OptInstanceList = None) -> dict:
+        """Compute the HAMBox losses from the head's outputs.
+
+        Args:
+            cls_scores (list[Tensor]): Per level, shape
+                (B, num_base_priors * num_classes, H, W).
+            bbox_preds (list[Tensor]): Per level, shape
+                (B, num_base_priors * 4, H, W).
+            batch_gt_instances (list[:obj:`InstanceData`]): Per image, the
+                faces' ``bboxes`` (num_gts, 4) and ``labels`` (num_gts, ).
+            batch_img_metas (list[dict]): Per image meta information.
+            batch_gt_instances_ignore (list[:obj:`InstanceData`], optional):
+                Per image, ``bboxes`` of ignored regions. Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: ``loss_cls``, ``loss_bbox``, and the logged
+            ``num_pos_norm``, ``num_pos_com``.
+        """
+        num_imgs = len(batch_img_metas)
+        featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
+        assert len(featmap_sizes) == self.prior_generator.num_levels
+        anchor_list, valid_flag_list = self.get_anchors(
+            featmap_sizes, batch_img_metas, device=cls_scores[0].device)
+        # the same anchors for every image of the batch: (N, 4)
+        flat_anchors = cat_boxes(anchor_list[0])
+        # (B, N, C) and (B, N, 4), anchors in get_anchors' order
+        flat_cls = torch.cat([
+            s.permute(0, 2, 3, 1).reshape(num_imgs, -1, self.cls_out_channels)
+            for s in cls_scores
+        ], 1)
+        flat_reg = torch.cat([
+            b.permute(0, 2, 3, 1).reshape(num_imgs, -1,
+                                          self.bbox_coder.encode_size)
+            for b in bbox_preds
+        ], 1)
+        if batch_gt_instances_ignore is None:
+            batch_gt_instances_ignore = [None] * num_imgs
+
+        (labels, label_weights, bbox_targets, bbox_weights, compensated,
+         reg_ious, sampling_results) = multi_apply(
+             self._get_targets_single, [flat_anchors] * num_imgs,
+             [torch.cat(flags) for flags in valid_flag_list],
+             list(flat_reg.detach()), batch_gt_instances, batch_img_metas,
+             batch_gt_instances_ignore)
+        self._raw_positive_infos.update(sampling_results=sampling_results)
+        labels = torch.cat(labels)  # (B * N, )
+        label_weights = torch.cat(label_weights)
+        bbox_targets = torch.cat(bbox_targets)
+        bbox_weights = torch.cat(bbox_weights)
+        compensated = torch.cat(compensated)
+        reg_ious = torch.cat(reg_ious)
+        positive = bbox_weights.sum(dim=-1) > 0
+        stage1_pos = positive & ~compensated
+
+        flat_cls = flat_cls.reshape(-1, self.cls_out_channels)
+        flat_reg = flat_reg.reshape(-1, self.bbox_coder.encode_size)
+        box_args = (flat_reg, flat_anchors, bbox_targets, bbox_weights)
+        if isinstance(self.loss_cls, RegressionAwareFocalLoss):
+            num_norm = self._avg_factor(stage1_pos)
+            num_com = self._avg_factor(compensated)
+            loss_cls = self.loss_cls(
+                flat_cls,
+                labels,
+                label_weights,
+                avg_factor=num_norm,
+                compensated=compensated,
+                reg_ious=reg_ious,
+                com_avg_factor=num_com)
+            loss_bbox = (self._box_loss(stage1_pos, num_norm, *box_args) +
+                         self._box_loss(compensated, num_com, *box_args))
+        else:
+            num_pos = self._avg_factor(positive)
+            loss_cls = self.loss_cls(
+                flat_cls, labels, label_weights, avg_factor=num_pos)
+            loss_bbox = self._box_loss(positive, num_pos, *box_args)
+        return dict(
+            loss_cls=loss_cls,
+            loss_bbox=loss_bbox,
+            num_pos_norm=stage1_pos.sum().float() / num_imgs,
+            num_pos_com=compensated.sum().float() / num_imgs)
+
+    @staticmethod
+    def _avg_factor(mask: Tensor) -> float:
+        """Count of ``mask``, averaged over processes, at least 1."""
+        return max(reduce_mean(mask.sum().float()).item(), 1.)
+
+    def _box_loss(self, mask: Tensor, avg_factor: float, flat_reg: Tensor,
+                  flat_anchors: Tensor, bbox_targets: Tensor,
+                  bbox_weights: Tensor) -> Tensor:
+        """The box loss over the anchors of ``mask`` (shape (B * N, ))."""
+        inds = mask.nonzero(as_tuple=True)[0]
+        pred = flat_reg[inds]
+        if self.reg_decoded_bbox:
+            anchors = get_box_tensor(flat_anchors)[inds % len(flat_anchors)]
+            pred = get_box_tensor(self.bbox_coder.decode(anchors, pred))
+        return self.loss_bbox(
+            pred, bbox_targets[inds], bbox_weights[inds],
+            avg_factor=avg_factor)
+
+    def _get_targets_single(self,
+                            flat_anchors: Tensor,
+                            valid_flags: Tensor,
+                            flat_deltas: Tensor,
+                            gt_instances: InstanceData,
+                            img_meta: dict,
+                            gt_instances_ignore: Optional[InstanceData] = None,
+                            unmap_outputs: bool = True) -> Tuple:
+        """Targets of one image, with the regressed boxes for the assigner.
+
+        Args:
+            flat_anchors (Tensor): All levels' anchors, shape (N, 4).
+            valid_flags (Tensor): Bool, shape (N, ).
+            flat_deltas (Tensor): The detached regression output of the
+                image, shape (N, encode_size), in the anchors' order.
+            gt_instances (:obj:`InstanceData`): ``bboxes``, ``labels``.
+            img_meta (dict): Meta information of the image.
+            gt_instances_ignore (:obj:`InstanceData`, optional): ``bboxes``
+                of ignored regions.
+            unmap_outputs (bool): Map outputs back to all N anchors.
+
+        Returns:
+            tuple: per anchor ``labels`` (N, ), ``label_weights`` (N, ),
+            ``bbox_targets`` (N, 4), ``bbox_weights`` (N, 4),
+            ``compensated`` (N, ) bool, ``reg_ious`` (N, ), and the
+            ``sampling_result``.
+        """
+        inside_flags = anchor_inside_flags(flat_anchors, valid_flags,
+                                           img_meta['img_shape'][:2],
+                                           self.train_cfg['allowed_border'])
+        if not inside_flags.any():
+            raise ValueError(
+                'There is no valid anchor inside the image boundary. Please '
+                'check the image size and anchor sizes, or set '
+                '``allowed_border`` to -1 to skip the condition.')
+        anchors = flat_anchors[inside_flags]
+        with torch.no_grad():
+            reg_bboxes = get_box_tensor(
+                self.bbox_coder.decode(
+                    anchors,
+                    flat_deltas[inside_flags],
+                    max_shape=img_meta['img_shape'][:2])).float()
+        pred_instances = InstanceData(priors=anchors, bboxes=reg_bboxes)
+        assign_result = self.assigner.assign(pred_instances, gt_instances,
+                                             gt_instances_ignore)
+        sampling_result = self.sampler.sample(assign_result, pred_instances,
+                                              gt_instances)
+
+        num_valid = anchors.shape[0]
+        target_dim = gt_instances.bboxes.size(-1) if self.reg_decoded_bbox \
+            else self.bbox_coder.encode_size
+        bbox_targets = anchors.new_zeros(num_valid, target_dim)
+        bbox_weights = anchors.new_zeros(num_valid, target_dim)
+        labels = anchors.new_full((num_valid, ),
+                                  self.num_classes,
+                                  dtype=torch.long)
+        label_weights = anchors.new_zeros(num_valid, dtype=torch.float)
+        compensated = assign_result.get_extra_property('compensated')
+        if compensated is None:
+            compensated = anchors.new_zeros(num_valid, dtype=torch.bool)
+        reg_ious = assign_result.get_extra_property('reg_ious')
+        if reg_ious is None:
+            reg_ious = anchors.new_zeros(num_valid)
+
+        pos_inds = sampling_result.pos_inds
+        neg_inds = sampling_result.neg_inds
+        if len(pos_inds) > 0:
+            if not self.reg_decoded_bbox:
+                pos_bbox_targets = self.bbox_coder.encode(
+                    sampling_result.pos_priors, sampling_result.pos_gt_bboxes)
+            else:
+                pos_bbox_targets = get_box_tensor(
+                    sampling_result.pos_gt_bboxes)
+            bbox_targets[pos_inds, :] = pos_bbox_targets
+            bbox_weights[pos_inds, :] = 1.0
+            labels[pos_inds] = sampling_result.pos_gt_labels
+            pos_weight = self.train_cfg['pos_weight']
+            label_weights[pos_inds] = 1.0 if pos_weight <= 0 else pos_weight
+        if len(neg_inds) > 0:
+            label_weights[neg_inds] = 1.0
+
+        if unmap_outputs:
+            num_total = flat_anchors.size(0)
+            labels = unmap(
+                labels, num_total, inside_flags, fill=self.num_classes)
+            label_weights = unmap(label_weights, num_total, inside_flags)
+            bbox_targets = unmap(bbox_targets, num_total, inside_flags)
+            bbox_weights = unmap(bbox_weights, num_total, inside_flags)
+            compensated = unmap(compensated.float(), num_total,
+                                inside_flags).bool()
+            reg_ious = unmap(reg_ious, num_total, inside_flags)
+        return (labels, label_weights, bbox_targets, bbox_weights,
+                compensated, reg_ious, sampling_result)

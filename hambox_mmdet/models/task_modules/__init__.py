@@ -1,0 +1,5 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+from .assigners import HAMBoxAssigner
+from .prior_generators import FaceAnchorGenerator
+
+__all__ = ['HAMBoxAssigner', 'FaceAnchorGenerator']

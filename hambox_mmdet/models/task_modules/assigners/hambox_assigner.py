@@ -1,0 +1,385 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+from typing import Optional, Tuple
+
+import torch
+from mmdet.models.task_modules.assigners import AssignResult, BaseAssigner
+from mmdet.registry import TASK_UTILS
+from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ...utils import column_tiles, pairwise_iou
+
+
+@TASK_UTILS.register_module()
+class HAMBoxAssigner(BaseAssigner):
+    """Online high-quality anchor mining of HAMBox (CVPR 2020, Algorithm 1).
+
+    Per image and training step, after the forward pass:
+
+    1. **Standard matching** on the anchors: an anchor whose best IoU with a
+       face is ``>= pos_iou_thr`` is positive for that face, below
+       ``neg_iou_thr`` it is negative (the two thresholds are 0.35 by
+       default, so there is no ignore band). ``D(face)`` is the number of
+       anchors matched to the face. mmdet's low-quality "best anchor per
+       face" matching is available with ``match_low_quality=True`` (off by
+       default), vectorised.
+    2. **Compensation**: every face with ``D < num_compensate`` (K) gets up
+       to ``K - D`` more anchors, chosen among the anchors that are not
+       stage-1 positive (and not inside an ignore region) by the IoU between
+       the anchor's *current regressed box* and the face, highest first, and
+       only where that IoU is ``>= compensate_iou_thr`` (T). An anchor is
+       given to at most one face.
+
+    Contested anchors. Algorithm 1 visits faces in order and lets the first
+    face take a contested anchor. This implementation is vectorised and order
+    free instead: a candidate anchor goes to the face (among those still
+    short of K) that its regressed box overlaps most; a face keeps its best
+    ``K - D`` such anchors; anchors a full face turned down then try their
+    next-best face, in rounds, until nothing changes. Where no anchor is a
+    candidate of two faces the result is exactly Algorithm 1's (the tests
+    check this against a plain loop); where anchors are contested, each goes
+    to the face it regresses onto best, which Algorithm 1's visiting order
+    does not guarantee. Ties go to the lower face index, then to the lower
+    anchor index.
+
+    Args:
+        pos_iou_thr (float): Stage-1 positive threshold. Defaults to 0.35.
+        neg_iou_thr (float | tuple[float, float]): Stage-1 negative threshold
+            (or range, as in mmdet's MaxIoUAssigner). Defaults to 0.35.
+        min_pos_iou (float): Minimum IoU of a low-quality match.
+            Defaults to 0.
+        match_low_quality (bool): Give every face its best anchor(s) in
+            stage 1, like mmdet's MaxIoUAssigner. Defaults to False.
+        gt_max_assign_all (bool): With ``match_low_quality``, give all the
+            anchors tied at a face's best IoU to it. Defaults to True.
+        num_compensate (int): K, the number of anchors a face should have
+            after compensation. Defaults to 5.
+        compensate_iou_thr (float): T, the minimum IoU between a regressed
+            box and the face for its anchor to be compensated.
+            Defaults to 0.5.
+        ignore_iof_thr (float): Anchors whose IoF with an ignore region
+            (``gt_instances_ignore``) is above this are ignored (neither
+            positive nor negative, never compensated). Negative values
+            disable it. Defaults to 0.5.
+        ignore_wrt_candidates (bool): Compute the IoF over the anchor's area
+            (True) or the ignore region's (False). Defaults to True.
+        gpu_assign_thr (int): Assign on the CPU when an image has more faces
+            than this (to save GPU memory). Negative: never. Defaults to -1.
+        tile_elems (int): IoUs are computed over tiles of anchors of at most
+            this many (faces x anchors) elements, reduced as they go; 0 picks
+            a size suited to the device (see
+            :func:`hambox_mmdet.models.utils.column_tiles`). Defaults to 0.
+
+    The IoUs are mmdet's ``BboxOverlaps2D`` values (the tests check it),
+    computed without ever holding a (faces x anchors) matrix.
+
+    The returned :class:`AssignResult` holds both kinds of positives in
+    ``gt_inds`` (1-based face index, 0 negative, -1 ignored) and two extra
+    properties (``assign_result.get_extra_property(name)``):
+
+    - ``compensated`` (Tensor): bool, shape (num_priors, ), True for the
+      anchors made positive by compensation.
+    - ``reg_ious`` (Tensor): float, shape (num_priors, ): for a positive,
+      the IoU of its regressed box with its face; for any other anchor, the
+      highest IoU of its regressed box with any face (0 without faces).
+    """
+
+    def __init__(self,
+                 pos_iou_thr: float = 0.35,
+                 neg_iou_thr=0.35,
+                 min_pos_iou: float = 0.,
+                 match_low_quality: bool = False,
+                 gt_max_assign_all: bool = True,
+                 num_compensate: int = 5,
+                 compensate_iou_thr: float = 0.5,
+                 ignore_iof_thr: float = 0.5,
+                 ignore_wrt_candidates: bool = True,
+                 gpu_assign_thr: int = -1,
+                 tile_elems: int = 0) -> None:
+        if num_compensate < 0:
+            raise ValueError(
+                f'num_compensate must be >= 0, got {num_compensate}')
+        if isinstance(neg_iou_thr, (list, tuple)):
+            if len(neg_iou_thr) != 2:
+                raise ValueError('neg_iou_thr must be a float or a pair '
+                                 f'(low, high), got {neg_iou_thr}')
+            neg_iou_thr = tuple(float(x) for x in neg_iou_thr)
+        else:
+            neg_iou_thr = float(neg_iou_thr)
+        self.pos_iou_thr = float(pos_iou_thr)
+        self.neg_iou_thr = neg_iou_thr
+        self.min_pos_iou = float(min_pos_iou)
+        self.match_low_quality = match_low_quality
+        self.gt_max_assign_all = gt_max_assign_all
+        self.num_compensate = int(num_compensate)
+        self.compensate_iou_thr = float(compensate_iou_thr)
+        self.ignore_iof_thr = float(ignore_iof_thr)
+        self.ignore_wrt_candidates = ignore_wrt_candidates
+        self.gpu_assign_thr = gpu_assign_thr
+        self.tile_elems = int(tile_elems)
+
+    def assign(self,
+               pred_instances: InstanceData,
+               gt_instances: InstanceData,
+               gt_instances_ignore: Optional[InstanceData] = None,
+               **kwargs) -> AssignResult:
+        """Assign faces to anchors: stage-1 matching plus compensation.
+
+        Args:
+            pred_instances (:obj:`InstanceData`): ``priors`` (Tensor or
+                boxes, shape (num_priors, 4)): the anchors, x1 y1 x2 y2; and
+                ``bboxes`` (same shape): each anchor's current regressed box,
+                decoded and detached.
+            gt_instances (:obj:`InstanceData`): ``bboxes`` (num_gts, 4) and
+                ``labels`` (num_gts, ) of the faces.
+            gt_instances_ignore (:obj:`InstanceData`, optional): ``bboxes``
+                (num_ignore, 4) of regions to ignore. Defaults to None.
+
+        Returns:
+            :obj:`AssignResult`: the assignment, with the extra properties
+            ``compensated`` and ``reg_ious`` (see the class docstring).
+        """
+        if 'bboxes' not in pred_instances:
+            raise ValueError(
+                'HAMBoxAssigner ranks anchors by their current regressed '
+                'boxes and needs `pred_instances.bboxes` (decoded, detached '
+                'regression output, one box per prior), which this head does '
+                "not pass. Use type='HAMBoxHead' (a RetinaHead that passes "
+                'them) as the bbox_head, or pass `bboxes` from your own head.')
+        priors = get_box_tensor(pred_instances.priors)
+        reg_bboxes = get_box_tensor(pred_instances.bboxes)
+        if reg_bboxes.shape != priors.shape:
+            raise ValueError(
+                'pred_instances.bboxes must hold one regressed box per prior: '
+                f'got {tuple(reg_bboxes.shape)} for priors of shape '
+                f'{tuple(priors.shape)}')
+        gt_bboxes = get_box_tensor(gt_instances.bboxes)
+        gt_labels = gt_instances.labels
+        ignore_bboxes = None
+        if gt_instances_ignore is not None:
+            ignore_bboxes = get_box_tensor(gt_instances_ignore.bboxes)
+
+        device = priors.device
+        if 0 < self.gpu_assign_thr < gt_bboxes.shape[0]:
+            priors, reg_bboxes = priors.cpu(), reg_bboxes.cpu()
+            gt_bboxes, gt_labels = gt_bboxes.cpu(), gt_labels.cpu()
+            if ignore_bboxes is not None:
+                ignore_bboxes = ignore_bboxes.cpu()
+
+        result = self._assign(priors, reg_bboxes.detach(), gt_bboxes,
+                              gt_labels, ignore_bboxes)
+        if result.gt_inds.device != device:
+            result.gt_inds = result.gt_inds.to(device)
+            result.max_overlaps = result.max_overlaps.to(device)
+            result.labels = result.labels.to(device)
+            for key in ('compensated', 'reg_ious'):
+                result.set_extra_property(
+                    key, result.get_extra_property(key).to(device))
+        return result
+
+    def _assign(self, priors: Tensor, reg_bboxes: Tensor, gt_bboxes: Tensor,
+                gt_labels: Tensor,
+                ignore_bboxes: Optional[Tensor]) -> AssignResult:
+        num_gts, num_priors = gt_bboxes.size(0), priors.size(0)
+        gt_inds = priors.new_full((num_priors, ), -1, dtype=torch.long)
+        compensated = priors.new_zeros((num_priors, ), dtype=torch.bool)
+        reg_ious = priors.new_zeros((num_priors, ))
+        if num_gts == 0 or num_priors == 0:
+            if num_gts == 0:
+                gt_inds[:] = 0
+            return self._result(num_gts, gt_inds, priors.new_zeros(num_priors),
+                                gt_labels, compensated, reg_ious)
+        gt_bboxes = gt_bboxes.to(priors.dtype)
+        ignored = self._ignored_priors(priors, ignore_bboxes)
+        tiles = list(
+            column_tiles(num_gts, num_priors, priors.device, self.tile_elems))
+
+        # ---- stage 1: standard IoU matching on the anchors ----------------
+        # Both (num_gts, num_priors) IoU matrices are computed tile by tile
+        # over the anchors and reduced at once: each anchor's best face is
+        # complete within its tile, so nothing of size num_gts x num_priors
+        # is ever held.
+        max_overlaps = priors.new_empty((num_priors, ))
+        argmax_overlaps = gt_inds.new_empty((num_priors, ))
+        gt_max = priors.new_full((num_gts, ), -2.)
+        gt_argmax = gt_inds.new_zeros((num_gts, ))
+        for cols in tiles:
+            overlaps = pairwise_iou(gt_bboxes, priors[cols])
+            if ignored is not None:
+                overlaps[:, ignored[cols]] = -1
+            max_overlaps[cols], argmax_overlaps[cols] = overlaps.max(dim=0)
+            if self.match_low_quality:
+                tile_max, tile_argmax = overlaps.max(dim=1)
+                better = tile_max > gt_max  # strict: keep the first best
+                gt_max[better] = tile_max[better]
+                gt_argmax[better] = tile_argmax[better] + cols.start
+        if isinstance(self.neg_iou_thr, tuple):
+            neg = ((max_overlaps >= self.neg_iou_thr[0])
+                   & (max_overlaps < self.neg_iou_thr[1]))
+        else:
+            neg = (max_overlaps >= 0) & (max_overlaps < self.neg_iou_thr)
+        gt_inds[neg] = 0
+        pos = max_overlaps >= self.pos_iou_thr
+        gt_inds[pos] = argmax_overlaps[pos] + 1
+        if self.match_low_quality:
+            self._match_low_quality(priors, gt_bboxes, ignored, gt_max,
+                                    gt_argmax, gt_inds, tiles)
+
+        # ---- stage 2: compensate faces with fewer than K anchors ----------
+        stage1_pos = gt_inds > 0
+        num_matched = torch.bincount(
+            gt_inds[stage1_pos] - 1, minlength=num_gts)
+        need = (self.num_compensate - num_matched).clamp(min=0)
+        needy = (need > 0).nonzero(as_tuple=True)[0]
+        eligible = ~stage1_pos
+        if ignored is not None:
+            eligible &= ~ignored
+        pos_face = (gt_inds - 1).clamp(min=0)
+        cand_faces, cand_anchors, cand_ious = [], [], []
+        for cols in tiles:
+            reg_overlaps = pairwise_iou(gt_bboxes, reg_bboxes[cols])
+            # negatives: best face; stage-1 positives: their own face
+            reg_ious[cols] = torch.where(
+                stage1_pos[cols],
+                reg_overlaps.gather(0, pos_face[None, cols])[0],
+                reg_overlaps.max(dim=0)[0])
+            if needy.numel() == 0:
+                continue
+            # candidate (face, anchor) pairs, face-major, anchors ascending
+            cand = reg_overlaps[needy] >= self.compensate_iou_thr
+            cand &= eligible[None, cols]
+            rows, anchors = cand.nonzero(as_tuple=True)
+            cand_faces.append(needy[rows])
+            cand_anchors.append(anchors + cols.start)
+            cand_ious.append(reg_overlaps[needy[rows], anchors])
+        if cand_faces:
+            faces = torch.cat(cand_faces)
+            order = torch.argsort(faces, stable=True)  # face-major again
+            faces, anchors, ious = self._match_candidates(
+                faces[order],
+                torch.cat(cand_anchors)[order],
+                torch.cat(cand_ious)[order], need)
+            gt_inds[anchors] = faces + 1
+            compensated[anchors] = True
+            reg_ious[anchors] = ious
+        return self._result(num_gts, gt_inds, max_overlaps, gt_labels,
+                            compensated, reg_ious)
+
+    def _ignored_priors(self, priors: Tensor,
+                        ignore_bboxes: Optional[Tensor]) -> Optional[Tensor]:
+        """Bool (num_priors, ): priors inside an ignore region, or None."""
+        if (self.ignore_iof_thr <= 0 or ignore_bboxes is None
+                or ignore_bboxes.numel() == 0):
+            return None
+        if self.ignore_wrt_candidates:
+            iofs = bbox_overlaps(priors, ignore_bboxes, mode='iof')
+            return iofs.max(dim=1)[0] > self.ignore_iof_thr
+        iofs = bbox_overlaps(ignore_bboxes, priors, mode='iof')
+        return iofs.max(dim=0)[0] > self.ignore_iof_thr
+
+    def _match_low_quality(self, priors: Tensor, gt_bboxes: Tensor,
+                           ignored: Optional[Tensor], gt_max: Tensor,
+                           gt_argmax: Tensor, gt_inds: Tensor,
+                           tiles: list) -> None:
+        """mmdet's low-quality matching, without its loop over faces.
+
+        As in MaxIoUAssigner, a face whose best anchor IoU (``gt_max``) is at
+        least ``min_pos_iou`` takes its first best anchor (``gt_argmax``),
+        or all anchors tied at that IoU if ``gt_max_assign_all``; a later
+        face overrides an earlier one.
+        """
+        ok = gt_max >= self.min_pos_iou
+        face_ids = torch.arange(
+            1, gt_bboxes.size(0) + 1, device=priors.device)
+        winner = torch.zeros_like(gt_inds)
+        if not self.gt_max_assign_all:
+            winner.scatter_reduce_(
+                0, gt_argmax[ok], face_ids[ok], reduce='amax')
+        else:
+            for cols in tiles:
+                overlaps = pairwise_iou(gt_bboxes, priors[cols])
+                if ignored is not None:
+                    overlaps[:, ignored[cols]] = -1
+                hit = (overlaps == gt_max[:, None]) & ok[:, None]
+                winner[cols] = (hit.long() * face_ids[:, None]).max(dim=0)[0]
+        gt_inds[winner > 0] = winner[winner > 0]
+
+    @staticmethod
+    def _match_candidates(faces: Tensor, anchors: Tensor, ious: Tensor,
+                          need: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Give each face up to ``need`` candidate anchors, one face each.
+
+        Args:
+            faces (Tensor): (P, ) face index of each candidate pair.
+            anchors (Tensor): (P, ) anchor index of each candidate pair.
+            ious (Tensor): (P, ) regressed IoU of each pair.
+            need (Tensor): (num_gts, ) how many anchors each face may take.
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: faces, anchors and IoUs of the
+            accepted pairs.
+        """
+        need = need.clone()
+        num_gts = need.numel()
+        taken_faces, taken_anchors, taken_ious = [], [], []
+        while faces.numel() > 0:
+            # sort by IoU, highest first (stable: ties keep face-major order)
+            order = torch.argsort(ious, descending=True, stable=True)
+            faces, anchors, ious = faces[order], anchors[order], ious[order]
+            # each anchor proposes to its best face: its first pair
+            by_anchor = torch.argsort(anchors, stable=True)
+            sorted_anchors = anchors[by_anchor]
+            first = torch.ones_like(sorted_anchors, dtype=torch.bool)
+            first[1:] = sorted_anchors[1:] != sorted_anchors[:-1]
+            proposals = by_anchor[first].sort()[0]  # keeps IoU order
+            # each face accepts its best `need` proposals
+            prop_faces = faces[proposals]
+            by_face = torch.argsort(prop_faces, stable=True)
+            grouped = prop_faces[by_face]
+            counts = torch.bincount(grouped, minlength=num_gts)
+            starts = torch.cumsum(counts, 0) - counts
+            rank = torch.arange(
+                grouped.numel(), device=grouped.device) - starts[grouped]
+            accepted = proposals[by_face[rank < need[grouped]]]
+            if accepted.numel() == 0:  # cannot happen; guards the loop
+                break
+            taken_faces.append(faces[accepted])
+            taken_anchors.append(anchors[accepted])
+            taken_ious.append(ious[accepted])
+            need -= torch.bincount(faces[accepted], minlength=num_gts)
+            taken = torch.zeros(
+                int(anchors.max()) + 1, dtype=torch.bool,
+                device=anchors.device)
+            taken[anchors[accepted]] = True
+            keep = ~taken[anchors] & (need[faces] > 0)
+            faces, anchors, ious = faces[keep], anchors[keep], ious[keep]
+        if not taken_faces:
+            empty = need.new_zeros((0, ))
+            return empty, empty, ious.new_zeros((0, ))
+        return (torch.cat(taken_faces), torch.cat(taken_anchors),
+                torch.cat(taken_ious))
+
+    @staticmethod
+    def _result(num_gts: int, gt_inds: Tensor, max_overlaps: Tensor,
+                gt_labels: Tensor, compensated: Tensor,
+                reg_ious: Tensor) -> AssignResult:
+        labels = gt_inds.new_full(gt_inds.shape, -1)
+        pos = gt_inds > 0
+        if pos.any():
+            labels[pos] = gt_labels[gt_inds[pos] - 1].long()
+        result = AssignResult(
+            num_gts=num_gts,
+            gt_inds=gt_inds,
+            max_overlaps=max_overlaps,
+            labels=labels)
+        result.set_extra_property('compensated', compensated)
+        result.set_extra_property('reg_ious', reg_ious)
+        return result
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(pos_iou_thr={self.pos_iou_thr}, '
+                f'neg_iou_thr={self.neg_iou_thr}, '
+                f'num_compensate={self.num_compensate}, '
+                f'compensate_iou_thr={self.compensate_iou_thr}, '
+                f'match_low_quality={self.match_low_quality})')

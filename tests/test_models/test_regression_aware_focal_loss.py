@@ -1,0 +1,108 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+import math
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+
+import hambox_mmdet  # noqa: F401
+
+
+def focal(p, y, alpha=0.25, gamma=2.0):
+    """Sigmoid focal loss of one probability, written out."""
+    if y == 1:
+        return -alpha * (1 - p)**gamma * math.log(p)
+    return -(1 - alpha) * p**gamma * math.log(1 - p)
+
+
+def test_without_compensation_it_is_focal_loss():
+    torch.manual_seed(0)
+    pred = torch.randn(50, 3)
+    target = torch.randint(0, 4, (50, ))
+    weight = torch.rand(50)
+    ours = MODELS.build(dict(type='RegressionAwareFocalLoss'))
+    theirs = MODELS.build(dict(type='FocalLoss', use_sigmoid=True))
+    assert torch.allclose(
+        ours(pred, target, weight, avg_factor=7.),
+        theirs(pred, target, weight, avg_factor=7.))
+
+
+def test_loss_terms_by_hand():
+    """Six anchors, one class (label 1 = background).
+
+    0: stage-1 positive, 1: stage-1 negative, 2: negative whose regressed box
+    has IoU 0.6 >= 0.5 with a face (ignored), 3: negative with IoU 0.4 (kept),
+    4 and 5: compensated, regressed IoU 0.8 and 0.5.
+    """
+    logits = torch.tensor([0.3, -1.2, 0.8, -0.1, -0.5, 0.2])
+    target = torch.tensor([0, 1, 1, 1, 0, 0])
+    compensated = torch.tensor([False, False, False, False, True, True])
+    reg_ious = torch.tensor([0.9, 0.1, 0.6, 0.4, 0.8, 0.5])
+    loss_fn = MODELS.build(
+        dict(type='RegressionAwareFocalLoss', loss_weight=2.0))
+    loss = loss_fn(
+        logits[:, None],
+        target,
+        torch.ones(6),
+        avg_factor=4.0,
+        compensated=compensated,
+        reg_ious=reg_ious,
+        com_avg_factor=2.0)
+    p = torch.sigmoid(logits).tolist()
+    stage1 = focal(p[0], 1) + focal(p[1], 0) + focal(p[3], 0)
+    com = 0.8 * focal(p[4], 1) + 0.5 * focal(p[5], 1)
+    expected = 2.0 * (stage1 / 4.0 + com / 2.0)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+    per_anchor = loss_fn(
+        logits[:, None],
+        target,
+        None,
+        avg_factor=4.0,
+        reduction_override='none',
+        compensated=compensated,
+        reg_ious=reg_ious,
+        com_avg_factor=2.0)
+    assert per_anchor.shape == (6, )
+    assert per_anchor[2].item() == 0  # the ignored negative
+    assert per_anchor.sum().item() == pytest.approx(expected, rel=1e-5)
+
+    # the rule can be switched off: anchor 2 then counts as a negative
+    no_ignore = MODELS.build(
+        dict(
+            type='RegressionAwareFocalLoss',
+            loss_weight=2.0,
+            ignore_reg_iou_thr=None))
+    loss = no_ignore(
+        logits[:, None],
+        target,
+        None,
+        avg_factor=4.0,
+        compensated=compensated,
+        reg_ious=reg_ious,
+        com_avg_factor=2.0)
+    assert loss.item() == pytest.approx(
+        expected + 2.0 * focal(p[2], 0) / 4.0, rel=1e-5)
+
+
+def test_gradient_flows_to_compensated_only_through_logits():
+    logits = torch.zeros(2, 1, requires_grad=True)
+    reg_ious = torch.tensor([0.7, 0.0], requires_grad=True)
+    loss = MODELS.build(dict(type='RegressionAwareFocalLoss'))(
+        logits,
+        torch.tensor([0, 1]),
+        compensated=torch.tensor([True, False]),
+        reg_ious=reg_ious,
+        avg_factor=1.,
+        com_avg_factor=1.)
+    loss.backward()
+    assert logits.grad[0, 0] < 0  # pushed towards the face class
+    assert reg_ious.grad is None  # F_i is detached
+
+
+def test_requires_reg_ious():
+    with pytest.raises(ValueError, match='reg_ious'):
+        MODELS.build(dict(type='RegressionAwareFocalLoss'))(
+            torch.zeros(2, 1),
+            torch.tensor([0, 1]),
+            compensated=torch.tensor([True, False]))
