@@ -1,0 +1,519 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""A generated tiny face set in the official WIDER FACE layout.
+
+:func:`make_synthetic_widerface` writes, deterministically for a seed::
+
+    <root>/WIDER_train/images/<event>/<name>.jpg
+    <root>/WIDER_val/images/<event>/<name>.jpg
+    <root>/wider_face_split/wider_face_{train,val}_bbx_gt.txt
+    <root>/eval_tools/ground_truth/wider_face_val.mat
+    <root>/eval_tools/ground_truth/wider_{easy,medium,hard}_val.mat
+
+The text files follow the official format exactly (trailing space on face
+lines; images without faces written both ways found in the wild: ``0`` plus a
+line of ten zeros, and ``1`` plus an all-zero box; some ``invalid = 1`` faces
+and some zero-size boxes). The ``.mat`` files have the MATLAB structure of the
+official evaluation ground truth (cell arrays, ``int32`` boxes ``x y w h``,
+``uint8`` labels, 1-based ``gt_list`` in ``uint8``, or ``uint16`` above 255).
+Easy, Medium and Hard keep the valid faces of at least
+:data:`SETTING_MIN_SIZES` pixels (``sqrt(w * h)``), so Easy is inside Medium
+inside Hard and invalid or zero-size faces are in none.
+
+Faces are skin-toned ellipses with two dark eyes and a mouth, 12 to 120
+pixels, on textured backgrounds with face-like distractors (blobs without
+eyes), so a small CNN learns them in a few CPU minutes. About 250 images are
+written in a few seconds.
+
+:func:`ensure_synthetic_widerface` generates only when the set is missing,
+incomplete or was made with other parameters (a marker file with the
+parameters is written last); it is what the dataset's ``auto_generate`` calls.
+Command line: ``python -m hambox_mmdet.datasets.synthetic_widerface OUT_DIR``.
+"""
+import argparse
+import contextlib
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Dict, Iterator, List, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+#: Bumped whenever the generated content changes.
+GENERATOR_VERSION = 1
+MARKER_FILE = '.synthetic_widerface.json'
+INCOMPLETE_FILE = '.synthetic_widerface.incomplete'
+LOCK_FILE = '.synthetic_widerface.lock'
+#: Events used, in the lexicographic order of the official files.
+EVENTS = ('0--Parade', '1--Handshaking', '12--Group', '2--Demonstration',
+          '4--Dancing', '9--Press_Conference')
+#: Minimum face size ``sqrt(w * h)`` (pixels) of each evaluation setting.
+SETTING_MIN_SIZES = dict(easy=48.0, medium=24.0, hard=10.0)
+LABEL_NAMES = ('blur', 'expression', 'illumination', 'invalid', 'occlusion',
+               'pose')
+_OUR_DIRS = ('WIDER_train', 'WIDER_val', 'wider_face_split', 'eval_tools')
+# Skin tones, BGR.
+_SKIN_TONES = np.array([[189, 224, 255], [148, 192, 241], [123, 169, 224],
+                        [96, 135, 198], [66, 103, 161], [45, 67, 110]],
+                       dtype=np.float64)
+
+
+def _image_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    split_id = dict(train=0, val=1)[split]
+    return np.random.default_rng([seed, split_id, index])
+
+
+def _background(rng: np.random.Generator, width: int,
+                height: int) -> np.ndarray:
+    """Textured background: low-frequency colour noise, shapes, grain."""
+    cells = rng.integers(3, 9)
+    coarse = rng.uniform(0, 255, size=(cells, cells, 3)).astype(np.float32)
+    img = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    for _ in range(int(rng.integers(4, 12))):
+        color = tuple(float(c) for c in rng.uniform(0, 255, 3))
+        x1, x2 = sorted(rng.integers(0, width, 2).tolist())
+        y1, y2 = sorted(rng.integers(0, height, 2).tolist())
+        kind = rng.integers(3)
+        if kind == 0:
+            cv2.rectangle(img, (x1, y1), (x2, y2), color, -1)
+        elif kind == 1:
+            cv2.line(img, (x1, y1), (x2, y2), color, int(rng.integers(1, 6)))
+        else:
+            cv2.circle(img, (x1, y1), int(rng.integers(5, 40)), color, -1)
+    img += rng.standard_normal(img.shape, dtype=np.float32) * 8
+    return img
+
+
+def _draw_face(img: np.ndarray,
+               rng: np.random.Generator,
+               box: np.ndarray,
+               attrs: Dict[str, int],
+               with_features: bool = True) -> None:
+    """Draw one face (or, without features, a face-like distractor blob).
+
+    Args:
+        img (np.ndarray): (H, W, 3) float32 canvas, drawn in place.
+        box (np.ndarray): ``x y w h`` of the face.
+        attrs (dict): Attribute values chosen for the face.
+        with_features (bool): Draw eyes and mouth.
+    """
+    x, y, w, h = (float(v) for v in box)
+    cx, cy = x + w / 2, y + h / 2
+    shift = 4  # sub-pixel precision of cv2 drawing
+    scale = 1 << shift
+
+    def pt(px: float, py: float) -> Tuple[int, int]:
+        return int(round(px * scale)), int(round(py * scale))
+
+    def axes(ax: float, ay: float) -> Tuple[int, int]:
+        return max(int(round(ax * scale)), 1), max(int(round(ay * scale)), 1)
+
+    skin = _SKIN_TONES[rng.integers(len(_SKIN_TONES))] + rng.normal(0, 10, 3)
+    if attrs['illumination']:
+        skin = skin * rng.uniform(0.3, 0.5)
+    skin = tuple(float(c) for c in np.clip(skin, 0, 255))
+    if with_features and rng.random() < 0.5:  # hair
+        hair = tuple(float(c) for c in rng.uniform(0, 80, 3))
+        cv2.ellipse(img, pt(cx, cy - h * 0.08), axes(w * 0.55, h * 0.52), 0,
+                    180, 360, hair, -1, cv2.LINE_AA, shift)
+    cv2.ellipse(img, pt(cx, cy), axes(w / 2, h / 2), 0, 0, 360, skin, -1,
+                cv2.LINE_AA, shift)
+    if with_features:
+        dark = tuple(float(c) for c in rng.uniform(0, 50, 3))
+        eye_dx = w * (0.08 if attrs['pose'] else 0.2)
+        eye_cx = cx + (w * 0.15 * rng.choice([-1, 1]) if attrs['pose'] else 0)
+        eye_r = max(w * 0.08, 0.8)
+        for sign in (-1, 1):
+            cv2.ellipse(img, pt(eye_cx + sign * eye_dx, cy - h * 0.1),
+                        axes(eye_r, eye_r * 0.8), 0, 0, 360, dark, -1,
+                        cv2.LINE_AA, shift)
+        mouth = (0.1 if attrs['expression'] else 0.04) * h
+        cv2.ellipse(img, pt(eye_cx, cy + h * 0.24), axes(w * 0.16, mouth), 0,
+                    0, 360, (40.0, 40.0, 150.0), -1, cv2.LINE_AA, shift)
+    if attrs['occlusion']:
+        frac = 0.3 if attrs['occlusion'] == 1 else 0.6
+        color = tuple(float(c) for c in rng.uniform(0, 255, 3))
+        if rng.random() < 0.5:  # from below
+            p1, p2 = (x - 1, y + h * (1 - frac)), (x + w + 1, y + h + 1)
+        else:  # from the side
+            p1, p2 = (x + w * (1 - frac), y - 1), (x + w + 1, y + h + 1)
+        cv2.rectangle(img, pt(*p1), pt(*p2), color, -1, cv2.LINE_AA, shift)
+    if attrs['blur']:
+        x1, y1 = max(int(x) - 2, 0), max(int(y) - 2, 0)
+        x2 = min(int(np.ceil(x + w)) + 3, img.shape[1])
+        y2 = min(int(np.ceil(y + h)) + 3, img.shape[0])
+        if x2 > x1 and y2 > y1:
+            sigma = w * (0.05 if attrs['blur'] == 1 else 0.12)
+            img[y1:y2, x1:x2] = cv2.GaussianBlur(img[y1:y2, x1:x2], (0, 0),
+                                                 max(sigma, 0.5))
+
+
+def _overlap(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection over the smaller area, of one ``x y w h`` box with (K, 4)
+    ``x y w h`` boxes (so that no face hides another)."""
+    if len(boxes) == 0:
+        return np.zeros(0)
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+    y2 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    smaller = np.minimum(box[2] * box[3], boxes[:, 2] * boxes[:, 3])
+    return inter / np.maximum(smaller, 1e-6)
+
+
+def _make_image(seed: int, split: str, index: int, img_size: Sequence[int],
+                size_jitter: float, faces_per_image: Sequence[int],
+                face_size_range: Sequence[float],
+                empty: bool) -> Tuple[np.ndarray, np.ndarray]:
+    """Draw one image and its annotation.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The (H, W, 3) uint8 BGR image and the
+        (K, 10) int64 face lines ``x y w h blur expression illumination
+        invalid occlusion pose``.
+    """
+    rng = _image_rng(seed, split, index)
+    max_w, max_h = int(img_size[0]), int(img_size[1])
+    width = int(round(max_w * rng.uniform(1 - size_jitter, 1)))
+    height = int(round(max_h * rng.uniform(1 - size_jitter, 1)))
+    img = _background(rng, width, height)
+
+    # Distractors: skin-toned blobs without eyes or mouth.
+    for _ in range(int(rng.integers(1, 5))):
+        s = float(np.exp(rng.uniform(*np.log(face_size_range))))
+        s = min(s, 0.5 * min(width, height))
+        box = np.array([
+            rng.uniform(0, width - s),
+            rng.uniform(0, height - 1.25 * s), s * rng.uniform(0.7, 1.4),
+            1.25 * s
+        ])
+        _draw_face(img, rng, box, dict.fromkeys(LABEL_NAMES, 0), False)
+
+    lines: List[List[int]] = []
+    num_faces = 0 if empty else int(
+        rng.integers(faces_per_image[0], faces_per_image[1] + 1))
+    placed = np.zeros((0, 4))
+    for _ in range(num_faces):
+        for _attempt in range(30):
+            s = float(np.exp(rng.uniform(*np.log(face_size_range))))
+            s = min(s, 0.6 * min(width, height) / 1.25)
+            w, h = int(round(s)), int(round(s * 1.25))
+            x = int(rng.integers(0, width - w + 1))
+            y = int(rng.integers(0, height - h + 1))
+            box = np.array([x, y, w, h], dtype=np.float64)
+            if not (_overlap(box, placed) > 0.1).any():
+                break
+        else:
+            continue
+        attrs = dict(
+            blur=int(rng.choice(3, p=[0.6, 0.3, 0.1])),
+            expression=int(rng.random() < 0.2),
+            illumination=int(rng.random() < 0.1),
+            invalid=int(rng.random() < 0.04),
+            occlusion=int(rng.choice(3, p=[0.75, 0.18, 0.07])),
+            pose=int(rng.random() < 0.1))
+        if attrs['invalid']:
+            attrs['blur'] = 2
+        _draw_face(img, rng, box, attrs)
+        placed = np.vstack([placed, box])
+        lines.append([x, y, w, h] + [attrs[k] for k in LABEL_NAMES])
+    if lines and rng.random() < 0.08:
+        # An annotation error like the official ones: a zero-size box.
+        x = int(rng.integers(0, width))
+        y = int(rng.integers(0, height))
+        w, h = (0, int(rng.integers(0, 3))) if rng.random() < 0.5 else (0, 0)
+        lines.append([x, y, w, h, 2, 0, 0, 0, 0, 0])
+    img += rng.standard_normal(img.shape, dtype=np.float32) * 3
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    return img, np.array(lines, dtype=np.int64).reshape(-1, 10)
+
+
+def _split_layout(num_images: int) -> List[Tuple[str, str, bool, bool]]:
+    """``(event, name, empty, empty_as_one)`` of every image of a split.
+
+    Images 5, 30, 55, ... have no face and are written as ``0`` + a zero
+    line; images 17, 42, 67, ... have none either and are written as ``1`` +
+    an all-zero box (8 % empty images in all).
+    """
+    layout = []
+    for index in range(num_images):
+        event = EVENTS[index % len(EVENTS)]
+        num, event_name = event.split('--', 1)
+        name = f'{num}_{event_name}_{event_name.lower()}_{num}_{index}'
+        empty = index % 25 in (5, 17)
+        empty_as_one = index % 25 == 17
+        layout.append((event, name, empty, empty_as_one))
+    # Official order: events lexicographically, images in generation order.
+    order = sorted(range(num_images), key=lambda i: (layout[i][0], i))
+    return [layout[i] for i in order]
+
+
+def _format_bbx_gt(records: Sequence[Tuple[str, np.ndarray, bool]]) -> str:
+    out = []
+    for rel_path, faces, empty_as_one in records:
+        out.append(rel_path)
+        if len(faces) == 0:
+            out.append('1' if empty_as_one else '0')
+            out.append('0 ' * 10)
+        else:
+            out.append(str(len(faces)))
+            out.extend(' '.join(map(str, row.tolist())) + ' ' for row in faces)
+    return '\n'.join(out) + '\n'
+
+
+def _cell(items: Sequence) -> np.ndarray:
+    """A MATLAB cell column (K, 1) as a numpy object array."""
+    cell = np.empty((len(items), 1), dtype=object)
+    for k, item in enumerate(items):
+        cell[k, 0] = item
+    return cell
+
+
+def _gt_list(faces: np.ndarray, min_size: float) -> np.ndarray:
+    """1-based indices of the faces kept in a setting, typed like MATLAB."""
+    w, h = faces[:, 2].astype(np.float64), faces[:, 3].astype(np.float64)
+    keep = (faces[:, 7] == 0) & (w > 0) & (h > 0) & \
+        (np.sqrt(w * h) >= min_size)
+    index = np.flatnonzero(keep) + 1
+    if index.size == 0:
+        # MATLAB's find() on a single face gives 0x0, on a column 0x1.
+        return np.zeros((0, 0) if len(faces) == 1 else (0, 1), np.uint8)
+    dtype = np.uint8 if index.max() <= 255 else np.uint16
+    return index.astype(dtype).reshape(-1, 1)
+
+
+def _write_eval_ground_truth(
+        out_dir: str, records: Sequence[Tuple[str, np.ndarray, bool]]) -> None:
+    """Write ``wider_face_val.mat`` and ``wider_{easy,medium,hard}_val.mat``.
+
+    An image written as ``1`` + zero box has that (1, 4) zero box, as in the
+    official files; one written as ``0`` + zero line has a (0, 4) box array.
+    """
+    from scipy.io import savemat
+    by_event: Dict[str, List[Tuple[str, np.ndarray]]] = {}
+    for rel_path, faces, empty_as_one in records:
+        event, file_name = rel_path.split('/')
+        if len(faces) == 0 and empty_as_one:
+            faces = np.zeros((1, 10), dtype=np.int64)
+        by_event.setdefault(event, []).append(
+            (osp.splitext(file_name)[0], faces))
+    events = sorted(by_event)
+    base = dict(
+        event_list=_cell(events),
+        file_list=_cell([_cell([n for n, _ in by_event[e]]) for e in events]),
+        face_bbx_list=_cell([
+            _cell([f[:, :4].astype(np.int32) for _, f in by_event[e]])
+            for e in events
+        ]))
+    for k, name in enumerate(LABEL_NAMES):
+        base[f'{name}_label_list'] = _cell([
+            _cell([
+                f[:, 4 + k].astype(np.uint8).reshape(-1, 1)
+                for _, f in by_event[e]
+            ]) for e in events
+        ])
+    os.makedirs(out_dir, exist_ok=True)
+    savemat(osp.join(out_dir, 'wider_face_val.mat'), base)
+    for setting, min_size in SETTING_MIN_SIZES.items():
+        data = dict(base)
+        data['gt_list'] = _cell([
+            _cell([_gt_list(f, min_size) for _, f in by_event[e]])
+            for e in events
+        ])
+        savemat(osp.join(out_dir, f'wider_{setting}_val.mat'), data)
+
+
+def _params(num_train: int, num_val: int, img_size: Sequence[int], seed: int,
+            size_jitter: float, faces_per_image: Sequence[int],
+            face_size_range: Sequence[float]) -> dict:
+    return dict(
+        version=GENERATOR_VERSION,
+        num_train=int(num_train),
+        num_val=int(num_val),
+        img_size=[int(v) for v in img_size],
+        seed=int(seed),
+        size_jitter=float(size_jitter),
+        faces_per_image=[int(v) for v in faces_per_image],
+        face_size_range=[float(v) for v in face_size_range])
+
+
+def make_synthetic_widerface(root: str,
+                             num_train: int = 200,
+                             num_val: int = 50,
+                             img_size: Sequence[int] = (448, 384),
+                             seed: int = 0,
+                             size_jitter: float = 0.3,
+                             faces_per_image: Sequence[int] = (2, 15),
+                             face_size_range: Sequence[float] = (12, 120),
+                             jpeg_quality: int = 92) -> dict:
+    """Write the tiny face set under ``root`` (see the module docstring).
+
+    Args:
+        root (str): Output folder (created; ``~`` expanded). Existing files of
+            the same names are overwritten.
+        num_train (int): Train images. Defaults to 200.
+        num_val (int): Val images. Defaults to 50.
+        img_size (Sequence[int]): Largest ``(W, H)``; each image is
+            ``uniform(1 - size_jitter, 1)`` times that per side. Defaults to
+            ``(448, 384)``.
+        seed (int): Seed; the output is a pure function of the arguments.
+            Defaults to 0.
+        size_jitter (float): See ``img_size``. Defaults to 0.3.
+        faces_per_image (Sequence[int]): Inclusive range of faces drawn per
+            non-empty image. Defaults to ``(2, 15)``.
+        face_size_range (Sequence[float]): Face width range in pixels
+            (log-uniform; height is 1.25 times the width). Defaults to
+            ``(12, 120)``.
+        jpeg_quality (int): JPEG quality. Defaults to 92.
+
+    Returns:
+        dict: The parameters, plus ``num_faces`` per split.
+    """
+    root = osp.expanduser(str(root))
+    params = _params(num_train, num_val, img_size, seed, size_jitter,
+                     faces_per_image, face_size_range)
+    stats = {}
+    for split, num_images in (('train', num_train), ('val', num_val)):
+        img_dir = osp.join(root, f'WIDER_{split}', 'images')
+        records = []
+        for event, name, empty, empty_as_one in _split_layout(num_images):
+            index = int(name.rsplit('_', 1)[1])
+            img, faces = _make_image(seed, split, index, img_size, size_jitter,
+                                     faces_per_image, face_size_range, empty)
+            os.makedirs(osp.join(img_dir, event), exist_ok=True)
+            path = osp.join(img_dir, event, f'{name}.jpg')
+            ok, buf = cv2.imencode('.jpg', img,
+                                   [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+            if not ok:
+                raise OSError(f'could not encode {path}')
+            with open(path, 'wb') as f:
+                f.write(buf.tobytes())
+            records.append((f'{event}/{name}.jpg', faces, empty_as_one))
+        split_dir = osp.join(root, 'wider_face_split')
+        os.makedirs(split_dir, exist_ok=True)
+        with open(
+                osp.join(split_dir, f'wider_face_{split}_bbx_gt.txt'),
+                'w',
+                newline='\n') as f:
+            f.write(_format_bbx_gt(records))
+        # Faces as the text file counts them (a "1" + zero box counts 1).
+        stats[f'num_faces_{split}'] = int(
+            sum(len(faces) or int(as_one) for _, faces, as_one in records))
+        if split == 'val':
+            _write_eval_ground_truth(
+                osp.join(root, 'eval_tools', 'ground_truth'), records)
+    return dict(params, **stats)
+
+
+def is_synthetic_widerface_root(root: str) -> bool:
+    """Whether ``root`` holds a (possibly incomplete) generated set."""
+    root = osp.expanduser(str(root))
+    return osp.isfile(osp.join(root, MARKER_FILE)) or osp.isfile(
+        osp.join(root, INCOMPLETE_FILE))
+
+
+@contextlib.contextmanager
+def _locked(root: str) -> Iterator[None]:
+    """An exclusive inter-process lock on ``root`` (POSIX; no-op elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(osp.join(root, LOCK_FILE), 'a') as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def ensure_synthetic_widerface(root: str, **kwargs) -> str:
+    """Generate the set under ``root`` unless it is already complete.
+
+    Safe to call from every dataset instance and every process: it holds a
+    file lock while checking and generating, returns at once when the marker
+    file (written last) records the same parameters, and regenerates when it
+    records others or generation was interrupted. It refuses to write into a
+    folder that holds WIDER FACE annotations it did not generate.
+
+    Args:
+        root (str): Output folder (``~`` expanded).
+        **kwargs: Arguments of :func:`make_synthetic_widerface`.
+
+    Returns:
+        str: ``root``, expanded.
+    """
+    root = osp.expanduser(str(root))
+    defaults = dict(
+        num_train=200,
+        num_val=50,
+        img_size=(448, 384),
+        seed=0,
+        size_jitter=0.3,
+        faces_per_image=(2, 15),
+        face_size_range=(12, 120))
+    unknown = set(kwargs) - set(defaults) - {'jpeg_quality'}
+    if unknown:
+        raise TypeError(f'unknown arguments {sorted(unknown)}')
+    wanted = _params(**{k: kwargs.get(k, v) for k, v in defaults.items()})
+    wanted['jpeg_quality'] = int(kwargs.get('jpeg_quality', 92))
+    os.makedirs(root, exist_ok=True)
+    marker = osp.join(root, MARKER_FILE)
+    incomplete = osp.join(root, INCOMPLETE_FILE)
+    with _locked(root):
+        if osp.isfile(marker) and not osp.isfile(incomplete):
+            with open(marker) as f:
+                try:
+                    done = json.load(f)
+                except ValueError:
+                    done = None
+            if done is not None and done.get('params') == wanted:
+                return root
+        elif not osp.isfile(incomplete) and osp.exists(
+                osp.join(root, 'wider_face_split')):
+            raise FileExistsError(
+                f'{root} holds WIDER FACE annotations that were not generated '
+                f'here (no {MARKER_FILE}); refusing to overwrite them')
+        with open(incomplete, 'w') as f:
+            f.write('generation in progress or interrupted\n')
+        if osp.isfile(marker):
+            os.remove(marker)
+        for name in _OUR_DIRS:
+            shutil.rmtree(osp.join(root, name), ignore_errors=True)
+        kw = {k: v for k, v in wanted.items() if k != 'version'}
+        stats = make_synthetic_widerface(root, **kw)
+        with open(marker, 'w') as f:
+            json.dump(dict(params=wanted, stats=stats), f, indent=2)
+        os.remove(incomplete)
+    return root
+
+
+def main(argv: Sequence[str] = None) -> None:
+    parser = argparse.ArgumentParser(
+        description='Write the tiny synthetic WIDER FACE set to OUT_DIR.')
+    parser.add_argument('out_dir')
+    parser.add_argument('--num-train', type=int, default=200)
+    parser.add_argument('--num-val', type=int, default=50)
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        nargs=2,
+        default=(448, 384),
+        metavar=('W', 'H'))
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    root = ensure_synthetic_widerface(
+        args.out_dir,
+        num_train=args.num_train,
+        num_val=args.num_val,
+        img_size=tuple(args.img_size),
+        seed=args.seed)
+    with open(osp.join(root, MARKER_FILE)) as f:
+        print(json.dumps(json.load(f)['stats'], indent=2))
+
+
+if __name__ == '__main__':
+    main()

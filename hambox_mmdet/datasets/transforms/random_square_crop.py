@@ -1,0 +1,225 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+from numbers import Number
+from typing import Sequence, Tuple, Union
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmcv.transforms.utils import cache_randomness
+
+from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import autocast_box_type
+
+PadVal = Union[Number, Sequence[Number]]
+
+
+def crop_and_pad_image(img: np.ndarray, patch: Sequence[int],
+                       pad_val: PadVal) -> np.ndarray:
+    """Cut ``patch`` out of ``img``, filling what lies outside with
+    ``pad_val``.
+
+    Args:
+        img (np.ndarray): Shape (H, W) or (H, W, C).
+        patch (Sequence[int]): ``x1 y1 x2 y2`` in pixels; may reach outside
+            the image (negative or beyond W/H).
+        pad_val (Number | Sequence[Number]): Fill value (one per channel if
+            a sequence).
+
+    Returns:
+        np.ndarray: Shape (y2 - y1, x2 - x1[, C]), dtype of ``img``.
+    """
+    x1, y1, x2, y2 = (int(v) for v in patch)
+    img_h, img_w = img.shape[:2]
+    out = np.empty((y2 - y1, x2 - x1) + img.shape[2:], dtype=img.dtype)
+    out[...] = np.asarray(pad_val, dtype=img.dtype)
+    sx1, sy1 = max(x1, 0), max(y1, 0)
+    sx2, sy2 = min(x2, img_w), min(y2, img_h)
+    if sx2 > sx1 and sy2 > sy1:
+        out[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = img[sy1:sy2, sx1:sx2]
+    return out
+
+
+def centers_inside(centers: np.ndarray, patches: np.ndarray) -> np.ndarray:
+    """Whether each centre lies strictly inside each patch.
+
+    Args:
+        centers (np.ndarray): Shape (N, 2), ``cx cy``.
+        patches (np.ndarray): Shape (T, 4), ``x1 y1 x2 y2``.
+
+    Returns:
+        np.ndarray: Shape (T, N), bool.
+    """
+    cx, cy = centers[None, :, 0], centers[None, :, 1]
+    return ((cx > patches[:, None, 0]) & (cx < patches[:, None, 2]) &
+            (cy > patches[:, None, 1]) & (cy < patches[:, None, 3]))
+
+
+def filter_face_instances(results: dict, keep: np.ndarray) -> None:
+    """Keep the instances where ``keep`` is True, in place.
+
+    Filters, with the same mask, ``gt_bboxes``, ``gt_bboxes_labels``,
+    ``gt_ignore_flags``, ``gt_instances_ids`` and every array of
+    ``gt_face_attrs``, so that they stay aligned.
+
+    Args:
+        results (dict): Result dict.
+        keep (np.ndarray): Shape (N, ), bool.
+    """
+    for key in ('gt_bboxes', 'gt_bboxes_labels', 'gt_ignore_flags',
+                'gt_instances_ids'):
+        if results.get(key, None) is not None:
+            results[key] = results[key][keep]
+    attrs = results.get('gt_face_attrs', None)
+    if attrs is not None:
+        results['gt_face_attrs'] = {
+            name: np.asarray(value)[keep]
+            for name, value in attrs.items()
+        }
+
+
+def update_homography(results: dict, matrix: np.ndarray) -> None:
+    """Compose ``results['homography_matrix']`` with ``matrix`` (3, 3)."""
+    matrix = matrix.astype(np.float32)
+    if results.get('homography_matrix', None) is None:
+        results['homography_matrix'] = matrix
+    else:
+        results['homography_matrix'] = matrix @ results['homography_matrix']
+
+
+@TRANSFORMS.register_module()
+class RandomSquareCrop(BaseTransform):
+    """Random square crop of faces, as used by SCRFD and TinaFace.
+
+    A square of side ``int(choice * short_side)`` (``choice`` drawn from
+    ``crop_choice``) is placed at a random integer position; with
+    ``choice > 1`` it is larger than the short side and reaches outside the
+    image, which is filled with ``pad_val``. Faces whose centre is not
+    strictly inside the square are dropped; the others are shifted and
+    clipped to it. Labels, ignore flags and ``gt_face_attrs`` are filtered
+    with the same mask.
+
+    A square is redrawn (new choice and position) until it keeps at least one
+    face (ignored or not), up to ``max_trials`` times. If none does, the
+    fallback is the whole image padded to a centred square of side
+    ``long_side``: every face is kept and the output is still square. An
+    image without faces is cropped with the first square drawn.
+
+    Required Keys:
+
+    - img
+    - gt_bboxes (BaseBoxes[torch.float32]) (optional)
+    - gt_bboxes_labels (np.int64) (optional)
+    - gt_ignore_flags (bool) (optional)
+    - gt_face_attrs (dict[str, np.ndarray]) (optional)
+
+    Modified Keys:
+
+    - img
+    - img_shape
+    - gt_bboxes (optional)
+    - gt_bboxes_labels (optional)
+    - gt_ignore_flags (optional)
+    - gt_face_attrs (optional)
+    - gt_instances_ids (optional)
+
+    Added Keys:
+
+    - homography_matrix
+
+    Args:
+        crop_choice (Sequence[float]): Side of the square relative to the
+            short side of the image. Defaults to
+            ``(0.3, 0.45, 0.6, 0.8, 1.0)``; SCRFD uses up to 2.0.
+        max_trials (int): Squares drawn before the fallback. Defaults to 250.
+        pad_val (Number | Sequence[Number]): Fill value outside the image.
+            Defaults to 128 (SCRFD's value).
+        bbox_clip_border (bool): Clip kept boxes to the square. Defaults to
+            True.
+    """
+
+    def __init__(self,
+                 crop_choice: Sequence[float] = (0.3, 0.45, 0.6, 0.8, 1.0),
+                 max_trials: int = 250,
+                 pad_val: PadVal = 128,
+                 bbox_clip_border: bool = True) -> None:
+        crop_choice = tuple(float(c) for c in crop_choice)
+        if not crop_choice or min(crop_choice) <= 0:
+            raise ValueError(f'crop_choice must hold positive numbers, got '
+                             f'{crop_choice}')
+        if max_trials < 1:
+            raise ValueError(f'max_trials must be >= 1, got {max_trials}')
+        self.crop_choice = crop_choice
+        self.max_trials = int(max_trials)
+        self.pad_val = pad_val
+        self.bbox_clip_border = bbox_clip_border
+
+    @cache_randomness
+    def _sample_patch(self, img_shape: Tuple[int, int],
+                      centers: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Draw ``max_trials`` squares at once; take the first one that
+        keeps a face centre, else the fallback square.
+
+        Args:
+            img_shape (tuple[int, int]): ``(h, w)``.
+            centers (np.ndarray): Shape (N, 2), the face centres.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: The patch ``x1 y1 x2 y2`` (4, )
+            int64 and the keep mask (N, ) bool.
+        """
+        img_h, img_w = img_shape
+        short_side = min(img_h, img_w)
+        num_trials = self.max_trials if len(centers) else 1
+        choices = np.random.choice(self.crop_choice, size=num_trials)
+        sides = np.maximum((choices * short_side).astype(np.int64), 1)
+        # Offsets in [0, W - side] if the square fits, else [W - side, 0].
+        lo_x, hi_x = np.minimum(img_w - sides, 0), np.maximum(img_w - sides, 0)
+        lo_y, hi_y = np.minimum(img_h - sides, 0), np.maximum(img_h - sides, 0)
+        left = np.random.randint(lo_x, hi_x + 1)
+        top = np.random.randint(lo_y, hi_y + 1)
+        patches = np.stack([left, top, left + sides, top + sides], axis=1)
+        if not len(centers):
+            return patches[0], np.zeros(0, dtype=bool)
+        inside = centers_inside(centers, patches)
+        hits = np.flatnonzero(inside.any(axis=1))
+        if hits.size:
+            return patches[hits[0]], inside[hits[0]]
+        # Fallback: the whole image in a centred square of side long_side.
+        side = max(img_h, img_w)
+        left, top = (img_w - side) // 2, (img_h - side) // 2
+        patch = np.array([left, top, left + side, top + side], dtype=np.int64)
+        return patch, np.ones(len(centers), dtype=bool)
+
+    @autocast_box_type()
+    def transform(self, results: dict) -> dict:
+        """Crop one image and its faces.
+
+        Args:
+            results (dict): Result dict.
+
+        Returns:
+            dict: Cropped results; ``img_shape`` is ``(side, side)``.
+        """
+        img = results['img']
+        img_h, img_w = img.shape[:2]
+        boxes = results.get('gt_bboxes', None)
+        centers = np.zeros((0, 2), dtype=np.float32) if boxes is None \
+            else boxes.centers.numpy().reshape(-1, 2)
+        patch, keep = self._sample_patch((img_h, img_w), centers)
+        x1, y1, x2, y2 = (int(v) for v in patch)
+
+        results['img'] = crop_and_pad_image(img, patch, self.pad_val)
+        results['img_shape'] = results['img'].shape[:2]
+        update_homography(results,
+                          np.array([[1, 0, -x1], [0, 1, -y1], [0, 0, 1]]))
+        if boxes is not None:
+            filter_face_instances(results, keep)
+            boxes = results['gt_bboxes']
+            boxes.translate_([-x1, -y1])
+            if self.bbox_clip_border:
+                boxes.clip_(results['img_shape'])
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_choice={self.crop_choice}, '
+                f'max_trials={self.max_trials}, pad_val={self.pad_val}, '
+                f'bbox_clip_border={self.bbox_clip_border})')
