@@ -18,3 +18,14 @@ def wider_root() -> Path:
         pytest.skip(f'real WIDER FACE data not found at {WIDER_ROOT} '
                     '(../shared is only present in development and CI)')
     return WIDER_ROOT
+
+
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory) -> Path:
+    """A fresh generated tiny face set in the official WIDER FACE layout."""
+    from hambox_mmdet.datasets.synthetic_widerface import \
+        ensure_synthetic_widerface
+    root = tmp_path_factory.mktemp('widerface_tiny')
+    ensure_synthetic_widerface(
+        str(root), num_train=200, num_val=50, img_size=(448, 384), seed=0)
+    return root

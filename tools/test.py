@@ -18,6 +18,7 @@ from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import hambox_mmdet  # noqa: F401  (registers HAMBox components)
+from hambox_mmdet.utils import setup_cpu_distributed
 
 
 # TODO: support fuse_conv_bn and format_only
@@ -80,6 +81,8 @@ def main():
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # multi-process runs without GPUs: gloo, DDP without device ids
+    setup_cpu_distributed(cfg, args.launcher)
 
     # work_dir is determined in this priority: CLI > segment in file > filename
     if args.work_dir is not None:

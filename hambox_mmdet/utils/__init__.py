@@ -1,5 +1,9 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-from .checkpoint import (mmengine_checkpoint_globals,
+from .checkpoint import (history_buffer_getattr, mmengine_checkpoint_globals,
                          register_mmengine_safe_globals)
+from .dist import setup_cpu_distributed
 
-__all__ = ['mmengine_checkpoint_globals', 'register_mmengine_safe_globals']
+__all__ = [
+    'history_buffer_getattr', 'mmengine_checkpoint_globals',
+    'register_mmengine_safe_globals', 'setup_cpu_distributed'
+]

@@ -10,7 +10,11 @@ without ``weights_only`` and its checkpoints hold a few non-tensor objects
 
 The fix keeps the safety check on: it adds to torch's allow-list exactly the
 types mmengine writes, so a checkpoint that carries any other pickled object
-is still refused.
+is still refused. One of them is not a type: ``HistoryBuffer`` keeps its
+statistics methods (``min``, ``max``, ``current``, ``mean``), which pickle as
+``builtins.getattr(HistoryBuffer, 'min')``. Allowing ``getattr`` itself would
+allow any attribute lookup, so the name ``builtins.getattr`` is bound to
+:func:`history_buffer_getattr`, which performs only those lookups.
 """
 from typing import List
 
@@ -18,12 +22,39 @@ import numpy as np
 import torch
 
 
+def history_buffer_getattr(obj: object, name: str) -> object:
+    """``getattr`` restricted to what mmengine checkpoints pickle.
+
+    Args:
+        obj: must be mmengine's ``HistoryBuffer`` class.
+        name (str): one of its registered statistics methods.
+
+    Returns:
+        The method ``HistoryBuffer.<name>``.
+
+    Raises:
+        pickle.UnpicklingError: for any other lookup.
+    """
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    methods = HistoryBuffer._statistics_methods
+    if obj is HistoryBuffer and (name in methods or name in (
+            'min', 'max', 'current', 'mean')):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({obj!r}, {name!r}) in a weights_only checkpoint: '
+        'only the statistics methods of mmengine\'s HistoryBuffer are '
+        'allowed')
+
+
 def mmengine_checkpoint_globals() -> List[object]:
     """The globals that an mmengine 0.10.x Runner checkpoint pickles.
 
     Returns:
         list: classes and reconstruction functions to allow in
-        ``torch.load(weights_only=True)``.
+        ``torch.load(weights_only=True)``, and ``(history_buffer_getattr,
+        'builtins.getattr')`` (see the module docstring).
     """
     from mmengine.logging.history_buffer import HistoryBuffer
 
@@ -40,7 +71,8 @@ def mmengine_checkpoint_globals() -> List[object]:
     # ``np.dtype(float64)`` pickles as its class ``numpy.dtypes.Float64DType``.
     allowed += [type(np.dtype(t)) for t in np.sctypeDict.values()
                 if not issubclass(t, (np.object_, np.void))]
-    return list({id(g): g for g in allowed}.values())
+    allowed = list({id(g): g for g in allowed}.values())
+    return allowed + [(history_buffer_getattr, 'builtins.getattr')]
 
 
 def register_mmengine_safe_globals() -> bool:
