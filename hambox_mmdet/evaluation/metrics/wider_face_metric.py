@@ -1,0 +1,185 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""WIDER FACE Easy / Medium / Hard AP as an mmengine metric."""
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from terminaltables import AsciiTable
+
+from mmdet.registry import METRICS
+from ..functional.wider_eval import (IOU_ARITH_MODES, WiderEvalResult,
+                                     WiderFaceGT, evaluate_wider,
+                                     load_wider_gt, plot_pr_curves,
+                                     write_pred_dir)
+
+
+def wider_image_key(img_path: str) -> str:
+    """``'.../<event>/<stem>.jpg'`` -> ``'<event>/<stem>'``."""
+    path = Path(img_path)
+    return f'{path.parent.name}/{path.stem}'
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+@METRICS.register_module()
+class WIDERFaceMetric(BaseMetric):
+    """The official WIDER FACE val evaluation (Easy / Medium / Hard AP).
+
+    Predictions are matched against the official evaluation ground truth
+    (``eval_tools/ground_truth/*.mat``) exactly as the MATLAB tool does (see
+    :mod:`hambox_mmdet.evaluation.functional.wider_eval`). Images are
+    identified by ``'<event folder>/<file stem>'`` of ``img_path``.
+
+    By default the faces of val images without a prediction count as missed
+    (the official full-val protocol, the numbers papers quote). Evaluating
+    only the images that were predicted is an explicit choice
+    (``only_present_images=True``) and is reported as such in the log.
+
+    Args:
+        gt_dir (str, optional): folder with ``wider_face_val.mat`` and
+            ``wider_{easy,medium,hard}_val.mat`` (``~`` expanded). Read at
+            the first :meth:`compute_metrics`, not at construction. None
+            (with ``outfile_prefix``): only write the predictions, e.g. for a
+            WIDER FACE test-set submission; no AP is computed.
+        iou_thr (float): overlap threshold. Defaults to 0.5.
+        only_present_images (bool): count only the faces of images that
+            were predicted. Defaults to False.
+        iou_arith (str): ``'auto'`` (MATLAB's integer arithmetic for the
+            official int32 boxes), ``'int32'`` or ``'float'`` (the Python
+            ports). Defaults to ``'auto'``.
+        outfile_prefix (str, optional): if set, the predictions are also
+            written there in the official submission layout
+            (``<prefix>/<event>/<stem>.txt``). Defaults to None.
+        plot_file (str, optional): PNG of the precision-recall curves.
+            Defaults to None.
+        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): metric name prefix. Defaults to None
+            (``'widerface'``).
+    """
+
+    default_prefix: Optional[str] = 'widerface'
+
+    def __init__(self,
+                 gt_dir: Optional[str],
+                 iou_thr: float = 0.5,
+                 only_present_images: bool = False,
+                 iou_arith: str = 'auto',
+                 outfile_prefix: Optional[str] = None,
+                 plot_file: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if iou_arith not in IOU_ARITH_MODES:
+            raise ValueError(f'iou_arith must be one of {IOU_ARITH_MODES}, '
+                             f'got {iou_arith!r}')
+        if gt_dir is None and outfile_prefix is None:
+            raise ValueError(
+                'WIDERFaceMetric: give gt_dir (the folder of the official '
+                'wider_face_val.mat and wider_{easy,medium,hard}_val.mat) to '
+                'evaluate, or gt_dir=None with outfile_prefix to only write '
+                'the submission files (WIDER FACE test set)')
+        self.gt_dir = gt_dir
+        self.iou_thr = iou_thr
+        self.only_present_images = only_present_images
+        self.iou_arith = iou_arith
+        self.outfile_prefix = outfile_prefix
+        self.plot_file = plot_file
+        self._gt: Optional[WiderFaceGT] = None
+
+    @property
+    def gt(self) -> WiderFaceGT:
+        """The ground truth, loaded on first use."""
+        if self._gt is None:
+            self._gt = load_wider_gt(self.gt_dir)
+        return self._gt
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep ``(key, (P, 5) x y w h score)`` of each data sample.
+
+        ``pred_instances.bboxes`` are ``x1 y1 x2 y2`` in original image
+        coordinates (mmdet's test loop predicts with ``rescale=True``).
+        """
+        for data_sample in data_samples:
+            if hasattr(data_sample, 'to_dict'):
+                data_sample = data_sample.to_dict()
+            pred = data_sample['pred_instances']
+            bboxes = _to_numpy(pred['bboxes']).astype(np.float64)
+            scores = _to_numpy(pred['scores']).astype(np.float64)
+            bboxes = bboxes.reshape(-1, 4)
+            xywh = np.empty((len(bboxes), 5), dtype=np.float64)
+            xywh[:, :2] = bboxes[:, :2]
+            xywh[:, 2:4] = bboxes[:, 2:4] - bboxes[:, :2]
+            xywh[:, 4] = scores.reshape(-1)
+            self.results.append(
+                (wider_image_key(data_sample['img_path']), xywh))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Evaluate the collected predictions.
+
+        Returns:
+            dict[str, float]: ``{'easy': AP, 'medium': AP, 'hard': AP}``,
+            APs in [0, 1].
+        """
+        logger: MMLogger = MMLogger.get_current_instance()
+        preds: Dict[str, np.ndarray] = {}
+        duplicates = 0
+        for key, dets in results:
+            if key in preds:
+                duplicates += 1
+                continue
+            preds[key] = dets
+        if duplicates:
+            logger.warning(f'WIDER FACE: {duplicates} duplicate prediction(s) '
+                           'for an image already seen; kept the first')
+        if self.outfile_prefix is not None:
+            write_pred_dir(self.outfile_prefix, preds)
+            logger.info(f'WIDER FACE predictions written to '
+                        f'{self.outfile_prefix}')
+        if self.gt_dir is None:
+            logger.info(f'WIDER FACE: no gt_dir, so no AP: {len(preds)} '
+                        'images written in the official submission layout')
+            return {}
+        result = evaluate_wider(
+            preds,
+            self.gt,
+            iou_thr=self.iou_thr,
+            only_present_images=self.only_present_images,
+            iou_arith=self.iou_arith)
+        logger.info('\n' + self.summary(result))
+        if self.plot_file is not None:
+            plot_pr_curves(result, self.plot_file)
+            logger.info(f'WIDER FACE PR curves saved to {self.plot_file}')
+        return {s: float(ap) for s, ap in result.aps.items()}
+
+    @staticmethod
+    def summary(result: WiderEvalResult) -> str:
+        """A table of the APs and the notes on missing images."""
+        rows = [['setting', 'AP', 'faces counted']]
+        for setting, r in result.settings.items():
+            rows.append([setting, f'{r.ap * 100:.2f}', str(r.count_face)])
+        table = AsciiTable(rows, title='WIDER FACE val').table
+        lines = [
+            table,
+            f'images: {result.num_images} in the ground truth, '
+            f'{result.num_present_images} predicted, '
+            f'{result.num_missing_images} without predictions; '
+            f'{result.num_predictions} boxes; overlaps: '
+            f'iou_arith={result.iou_arith!r}'
+        ]
+        if result.only_present_images:
+            lines.append(
+                f'NOTE: only_present_images=True: these numbers cover only '
+                f'the {result.num_present_images} predicted images (their '
+                'faces only) and are NOT comparable with full-val numbers.')
+        elif result.num_missing_images:
+            lines.append(
+                f'NOTE: {result.num_missing_images} of {result.num_images} '
+                'val images had no predictions; their faces count as missed '
+                '(official full-val protocol).')
+        return '\n'.join(lines)
