@@ -25,6 +25,8 @@ train_pipeline = [
 # Test at the original image size (the usual WIDER FACE protocol) ...
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
+    # a no-op resize that records scale_factor 1 for mmdet's post-processing
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(
         type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
