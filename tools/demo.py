@@ -18,6 +18,7 @@ import os.path as osp
 import sys
 
 import mmengine
+from mmengine.config import Config, DictAction
 
 import hambox_mmdet  # noqa: F401  (registers HAMBox components)
 
@@ -40,13 +41,21 @@ def parse_args(argv=None):
     parser.add_argument('--device', default=None, help='e.g. cpu, cuda:0')
     parser.add_argument(
         '--batch-size', type=int, default=1, help='images per forward pass')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.test_cfg.score_thr=0.1')
     return parser.parse_args(argv)
 
 
-def build_inferencer(config, checkpoint, device):
+def build_inferencer(config, checkpoint, device, cfg_options=None):
     from mmdet.apis import DetInferencer
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     return DetInferencer(
-        model=config, weights=checkpoint, device=device, show_progress=False)
+        model=cfg, weights=checkpoint, device=device, show_progress=False)
 
 
 def to_jsonable(pred: dict, score_thr: float) -> dict:
@@ -107,7 +116,8 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.exists(args.input):
         sys.exit(f'error: input not found: {args.input}')
-    inferencer = build_inferencer(args.config, args.checkpoint, args.device)
+    inferencer = build_inferencer(args.config, args.checkpoint, args.device,
+                                  args.cfg_options)
     if osp.isfile(args.input) and args.input.lower().endswith(VIDEO_SUFFIXES):
         summary = run_video(inferencer, args)
     else:

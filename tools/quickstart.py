@@ -136,7 +136,7 @@ def main(argv=None):
         sys.executable,
         osp.join(ROOT, 'tools', 'demo.py'), val_images[0], '--config',
         osp.join(ROOT, 'configs', 'hambox', CONFIG), '--checkpoint', last,
-        '--out-dir', demo_dir
+        '--out-dir', demo_dir, '--score-thr', '0.5'
     ], env)
 
     banner(f'done in {(time.time() - start) / 60:.1f} min')
