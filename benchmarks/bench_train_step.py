@@ -74,8 +74,7 @@ def step_time(model, batch, repeats: int, device: str) -> float:
     optim = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
 
     def step():
-        losses = model.loss(inputs, samples)
-        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        loss, _ = model.parse_losses(model.loss(inputs, samples))
         optim.zero_grad()
         loss.backward()
         optim.step()
