@@ -113,6 +113,8 @@ def _average_normalisers(rank, world_size, init_file, out_file):
         HAMBoxHead._avg_factor(torch.zeros(10, dtype=torch.bool))
     ]
     Path(f'{out_file}.{rank}').write_text(json.dumps(values))
+    # both ranks done before either tears gloo down (else it can abort)
+    dist.barrier()
     dist.destroy_process_group()
 
 
