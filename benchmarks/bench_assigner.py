@@ -14,8 +14,7 @@ low-quality matching (the same stage 1 as HAMBox) and with it (mmdet's
 RetinaNet default, a Python loop over faces).
 """
 import argparse
-import statistics
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,9 @@ from mmdet.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 
 import hambox_mmdet  # noqa: F401
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_ANN = (ROOT.parent / 'shared' / 'data' / 'widerface' /
@@ -75,20 +77,6 @@ def make_inputs(num_faces: int, seed: int, device: str):
     return pred, gt
 
 
-def timeit(fn, repeats: int, device: str) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cpu')
@@ -121,8 +109,8 @@ def main():
     for n in args.faces:
         pred, gt = make_inputs(n, seed=n, device=args.device)
         ms = {
-            k: 1000 * timeit(lambda a=a: a.assign(pred, gt), args.repeats,
-                             args.device)
+            k: 1000 * median_time(lambda a=a: a.assign(pred, gt),
+                                  args.repeats, args.device)
             for k, a in assigners.items()
         }
         result = assigners['hambox'].assign(pred, gt)

@@ -8,8 +8,7 @@ settings of the configs: score threshold 0.02, up to 1,000 boxes)::
     python benchmarks/bench_inference.py [--device cuda] [--size 640 480]
 """
 import argparse
-import statistics
-import time
+import sys
 from pathlib import Path
 
 import torch
@@ -18,6 +17,9 @@ from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
 import hambox_mmdet  # noqa: F401
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -54,18 +56,10 @@ def main():
         cfg = Config.fromfile(str(ROOT / path))
         cfg.model.backbone.init_cfg = None
         model = MODELS.build(cfg.model).to(args.device).eval()
-        times = []
         with torch.no_grad():
-            for i in range(args.repeats + 1):
-                if args.device.startswith('cuda'):
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-                model.predict(inputs, [sample.clone()], rescale=True)
-                if args.device.startswith('cuda'):
-                    torch.cuda.synchronize()
-                if i:  # the first one warms up
-                    times.append(time.perf_counter() - start)
-        ms = 1000 * statistics.median(times)
+            ms = 1000 * median_time(
+                lambda: model.predict(inputs, [sample.clone()], rescale=True),
+                args.repeats, args.device)
         print(f'| {name} | {ms:.1f} | {1000 / ms:.1f} |')
 
 

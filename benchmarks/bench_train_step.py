@@ -15,8 +15,7 @@ the issue asks about: HAMBox / baseline at the same face count, and each
 model's 1,000-face step / its own 10-face step.
 """
 import argparse
-import statistics
-import time
+import sys
 from pathlib import Path
 
 import torch
@@ -26,6 +25,9 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import hambox_mmdet  # noqa: F401
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -79,17 +81,7 @@ def step_time(model, batch, repeats: int, device: str) -> float:
         loss.backward()
         optim.step()
 
-    step()  # warm-up
-    times = []
-    for _ in range(repeats):
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        step()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_time(step, repeats, device)
 
 
 def main():
