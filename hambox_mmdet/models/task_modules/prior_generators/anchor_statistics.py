@@ -177,7 +177,7 @@ def dense_match_counts(generator: FaceAnchorGenerator, faces: torch.Tensor,
             [stride[0], stride[1], stride[0], stride[1]],
             dtype=anchors.dtype))
     priors = torch.cat(priors)
-    iou = bbox_overlaps(faces.float().double(), priors.double())
+    iou = bbox_overlaps(faces.double(), priors.double())
     best, face = iou.max(dim=0)
     hit = best >= iou_thr
     return np.bincount(face[hit].numpy(), minlength=len(faces))
