@@ -5,7 +5,7 @@ Times, best of ``--repeat`` runs, on the full files
 (train: 12,880 images / 159,424 faces; val: 3,226 / 39,708):
 
 (a) ``parse_wider_bbx_gt`` (this package: header walk over the counts, one
-    numpy call for all face lines, columnar result);
+    ``numpy.loadtxt`` call for all face lines, columnar result);
 (b) the same plus building the per-image ``data_info`` dicts of
     ``WIDERFaceTxtDataset`` (numpy arrays per image, no image-file check);
 (c) the baseline, a plain line-by-line Python reader building one dict per

@@ -1,7 +1,10 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-"""Shared fixtures: the real WIDER FACE material in ../shared, when present."""
+"""Shared fixtures: the real WIDER FACE material in ../shared, when present,
+and the generated tiny face set (``tools/misc/make_tiny_widerface.py``)."""
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,11 +24,19 @@ def wider_root() -> Path:
 
 
 @pytest.fixture(scope='session')
-def tiny_data(tmp_path_factory) -> Path:
-    """A fresh generated tiny face set in the official WIDER FACE layout."""
-    from hambox_mmdet.datasets.synthetic_widerface import \
-        ensure_synthetic_widerface
+def make_tiny() -> ModuleType:
+    """The module of ``tools/misc/make_tiny_widerface.py``."""
+    path = REPO_ROOT / 'tools' / 'misc' / 'make_tiny_widerface.py'
+    spec = importlib.util.spec_from_file_location('make_tiny_widerface', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory, make_tiny) -> Path:
+    """A fresh generated tiny face set (the tool's defaults, as the quick
+    start writes it) in the official WIDER FACE layout."""
     root = tmp_path_factory.mktemp('widerface_tiny')
-    ensure_synthetic_widerface(
-        str(root), num_train=200, num_val=50, img_size=(448, 384), seed=0)
+    make_tiny.make_tiny_widerface(str(root))
     return root

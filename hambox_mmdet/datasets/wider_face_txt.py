@@ -1,6 +1,6 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 import os.path as osp
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.fileio import get_local_path
@@ -10,6 +10,63 @@ from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from .wider_face_parser import (WIDER_ATTR_NAMES, detect_wider_ann_format,
                                 parse_wider_bbx_gt, parse_wider_filelist)
+
+
+def is_local(backend_args: Optional[dict]) -> bool:
+    """Whether ``backend_args`` point at the local file system."""
+    return (backend_args or {}).get('backend', 'local') == 'local'
+
+
+def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise
+    ``ValueError`` naming the argument (``"on_missing_image must be 'error'
+    or 'skip', got 'x'"``)."""
+    if value not in choices:
+        allowed = ', '.join(repr(c) for c in choices[:-1])
+        allowed = (f'{allowed} or ' if allowed else '') + repr(choices[-1])
+        raise ValueError(f'{name} must be {allowed}, got {value!r}')
+    return value
+
+
+def check_image_files(img_paths: List[str],
+                      ann_file: str,
+                      on_missing_image: str = 'error',
+                      img_prefix: str = '',
+                      backend_args: Optional[dict] = None) -> List[bool]:
+    """Which image files exist; raise or log per ``on_missing_image``.
+
+    Args:
+        img_paths (list[str]): Image file paths.
+        ann_file (str): The annotation file listing them (for messages).
+        on_missing_image (str): ``'error'``: raise naming the first missing
+            file; ``'skip'``: log how many are missing (raise if all are).
+            Defaults to ``'error'``.
+        img_prefix (str): The image folder (for messages). Defaults to ''.
+        backend_args (dict, optional): mmengine file backend arguments; on
+            remote storage nothing is checked. Defaults to None.
+
+    Returns:
+        list[bool]: True where the file exists.
+    """
+    if not is_local(backend_args):
+        # Remote storage: existence cannot be checked cheaply here.
+        return [True] * len(img_paths)
+    present = [osp.isfile(path) for path in img_paths]
+    num_missing = len(present) - sum(present)
+    if num_missing == 0:
+        return present
+    first = img_paths[present.index(False)]
+    if on_missing_image == 'error' or num_missing == len(present):
+        raise FileNotFoundError(
+            f'{ann_file}: {num_missing} of {len(img_paths)} images are '
+            f'missing, e.g. {first} (data_prefix {img_prefix!r})' +
+            ('' if num_missing == len(present) else
+             "; pass on_missing_image='skip' to leave them out"))
+    MMLogger.get_current_instance().warning(
+        f'{ann_file}: skipped {num_missing} of {len(img_paths)} images '
+        f'whose file is missing (e.g. {first}); '
+        f'{len(img_paths) - num_missing} remain')
+    return present
 
 
 @DATASETS.register_module()
@@ -60,11 +117,6 @@ class WIDERFaceTxtDataset(BaseDetDataset):
         negative_size (str): Faces with a negative width or height (three in
             the official files): ``'ignore'`` keeps them as ignored zero-size
             boxes, ``'error'`` raises. Defaults to ``'ignore'``.
-        auto_generate (dict | bool, optional): If given and ``ann_file`` is
-            missing (or ``data_root`` holds an earlier synthetic set),
-            :func:`ensure_synthetic_widerface` first writes the generated
-            tiny face set under ``data_root`` with these keyword arguments
-            (True means defaults). Defaults to None.
         **kwargs: :class:`mmdet.datasets.BaseDetDataset` arguments
             (``pipeline``, ``test_mode``, ``filter_cfg``, ``indices``,
             ``serialize_data``, ``lazy_init``, ``backend_args``, ...).
@@ -82,25 +134,14 @@ class WIDERFaceTxtDataset(BaseDetDataset):
                  on_missing_image: str = 'error',
                  ann_format: str = 'auto',
                  negative_size: str = 'ignore',
-                 auto_generate: Optional[Union[dict, bool]] = None,
                  **kwargs) -> None:
-        if on_missing_image not in ('error', 'skip'):
-            raise ValueError("on_missing_image must be 'error' or 'skip', "
-                             f'got {on_missing_image!r}')
-        if ann_format not in ('auto', 'bbx_gt', 'filelist'):
-            raise ValueError("ann_format must be 'auto', 'bbx_gt' or "
-                             f"'filelist', got {ann_format!r}")
-        if negative_size not in ('ignore', 'error'):
-            raise ValueError("negative_size must be 'ignore' or 'error', "
-                             f'got {negative_size!r}')
-        self.on_missing_image = on_missing_image
-        self.ann_format = ann_format
-        self.negative_size = negative_size
-        if auto_generate is True:
-            auto_generate = dict()
-        elif auto_generate is False:
-            auto_generate = None
-        self.auto_generate = auto_generate
+        self.on_missing_image = check_choice('on_missing_image',
+                                             on_missing_image,
+                                             ('error', 'skip'))
+        self.ann_format = check_choice('ann_format', ann_format,
+                                       ('auto', 'bbx_gt', 'filelist'))
+        self.negative_size = check_choice('negative_size', negative_size,
+                                          ('ignore', 'error'))
         if data_root:
             data_root = osp.expanduser(str(data_root))
         if 'ann_file' in kwargs and kwargs['ann_file']:
@@ -108,27 +149,20 @@ class WIDERFaceTxtDataset(BaseDetDataset):
         super().__init__(
             *args, data_root=data_root, data_prefix=data_prefix, **kwargs)
 
-    def _maybe_generate(self) -> None:
-        """Write the synthetic face set first if ``auto_generate`` asks."""
-        if self.auto_generate is None:
-            return
-        if not self.data_root:
-            raise ValueError('auto_generate needs a data_root to write to')
-        from .synthetic_widerface import (ensure_synthetic_widerface,
-                                          is_synthetic_widerface_root)
-        if osp.isfile(self.ann_file) and \
-                not is_synthetic_widerface_root(self.data_root):
-            # Real data (or the user's own files): never touch it.
-            return
-        ensure_synthetic_widerface(self.data_root, **self.auto_generate)
-
     def load_data_list(self) -> List[dict]:
         """Read the annotation file into a list of ``data_info`` dicts.
 
         Returns:
             list[dict]: One dict per image (keys: see the class docstring).
         """
-        self._maybe_generate()
+        if is_local(self.backend_args) and not osp.isfile(self.ann_file):
+            root = self.data_root or 'DATA_ROOT'
+            raise FileNotFoundError(
+                f'{self.ann_file} not found. Set data_root to WIDER FACE in '
+                'the official layout (README, "Data"), or write the small '
+                f'generated face set there first: python '
+                f'tools/misc/make_tiny_widerface.py {root} (installed '
+                f'package: mim run hambox_mmdet make_tiny_widerface {root})')
         logger = MMLogger.get_current_instance()
         with get_local_path(
                 self.ann_file, backend_args=self.backend_args) as local_path:
@@ -148,7 +182,9 @@ class WIDERFaceTxtDataset(BaseDetDataset):
 
         img_prefix = self.data_prefix.get('img', '')
         img_paths = [osp.join(img_prefix, rel) for rel in img_rel_paths]
-        present = self._check_images(img_paths)
+        present = check_image_files(img_paths, self.ann_file,
+                                    self.on_missing_image, img_prefix,
+                                    self.backend_args)
 
         if anns is not None:
             if anns.negative_size_lines.size:
@@ -190,37 +226,6 @@ class WIDERFaceTxtDataset(BaseDetDataset):
                     gt_ignore_flags=ignore_flags,
                     gt_face_attrs=attrs))
         return data_list
-
-    def _check_images(self, img_paths: List[str]) -> List[bool]:
-        """Which image files exist; raise or log per ``on_missing_image``.
-
-        Args:
-            img_paths (list[str]): Image file paths.
-
-        Returns:
-            list[bool]: True where the file exists.
-        """
-        if self.backend_args is not None and \
-                self.backend_args.get('backend', 'local') != 'local':
-            # Remote storage: existence cannot be checked cheaply here.
-            return [True] * len(img_paths)
-        present = [osp.isfile(path) for path in img_paths]
-        num_missing = len(present) - sum(present)
-        if num_missing == 0:
-            return present
-        first = img_paths[present.index(False)]
-        if self.on_missing_image == 'error' or num_missing == len(present):
-            raise FileNotFoundError(
-                f'{self.ann_file}: {num_missing} of {len(img_paths)} images '
-                f'are missing, e.g. {first} (data_prefix '
-                f"{self.data_prefix.get('img', '')!r})" +
-                ('' if num_missing == len(present) else
-                 "; pass on_missing_image='skip' to leave them out"))
-        MMLogger.get_current_instance().warning(
-            f'{self.ann_file}: skipped {num_missing} of {len(img_paths)} '
-            f'images whose file is missing (e.g. {first}); '
-            f'{len(img_paths) - num_missing} remain')
-        return present
 
     def filter_data(self) -> List[dict]:
         """Filter images according to ``filter_cfg`` (as ``CocoDataset``).

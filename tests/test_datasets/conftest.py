@@ -57,11 +57,9 @@ def naive_count() -> Callable[[Path], dict]:
 
 
 @pytest.fixture(scope='session')
-def synthetic_root(tmp_path_factory) -> Path:
+def synthetic_root(tmp_path_factory, make_tiny) -> Path:
     """A small generated face set, written once per test session."""
-    from hambox_mmdet.datasets.synthetic_widerface import \
-        ensure_synthetic_widerface
     root = tmp_path_factory.mktemp('synthetic_widerface')
-    ensure_synthetic_widerface(
+    make_tiny.make_tiny_widerface(
         str(root), num_train=24, num_val=12, img_size=(192, 160), seed=3)
     return root

@@ -343,3 +343,41 @@ def test_data_anchor_sampling_passes_through():
     results = das(_results((50, 60)))
     assert results['img_shape'] == (50, 60)
     assert 'DataAnchorSampling(anchor_sizes=(16.0' in repr(das)
+
+
+def _crop_and_pad_loop(img, patch, pad_val):
+    """Plain-loop reference: pixel (x, y) of the patch is the image's where
+    it exists, else ``pad_val``."""
+    x1, y1, x2, y2 = patch
+    out = np.empty((y2 - y1, x2 - x1) + img.shape[2:], img.dtype)
+    for y in range(y1, y2):
+        for x in range(x1, x2):
+            inside = 0 <= y < img.shape[0] and 0 <= x < img.shape[1]
+            out[y - y1, x - x1] = img[y, x] if inside else pad_val
+    return out
+
+
+def test_random_square_crop_image_equals_a_plain_crop_and_pad():
+    # The transform cuts its square with mmcv.imcrop(pad_fill=pad_val):
+    # check it against the plain loop on random squares, many reaching
+    # outside the image, for colour and grey images and per-channel fills.
+    rng = np.random.RandomState(0)
+    overlapping = 0
+    for trial in range(60):
+        h, w = rng.randint(5, 30, size=2)
+        shape = (h, w) if trial % 3 == 0 else (h, w, 3)
+        img = rng.randint(0, 255, shape, dtype=np.uint8)
+        pad_val = 9 if len(shape) == 2 or trial % 2 else (1, 2, 3)
+        crop = RandomSquareCrop(
+            crop_choice=(0.3, 0.7, 1.0, 1.4, 2.0, 3.0), pad_val=pad_val)
+        np.random.seed(trial)
+        results = crop(dict(_results((h, w), [[0, 0, w, h]]), img=img))
+        x1, y1 = (-results['homography_matrix'][:2, 2]).astype(int)
+        side = results['img_shape'][0]
+        patch = (x1, y1, x1 + side, y1 + side)
+        # The square always overlaps the image (imcrop's precondition).
+        assert x1 < w and y1 < h and x1 + side > 0 and y1 + side > 0
+        overlapping += x1 < 0 or y1 < 0 or x1 + side > w or y1 + side > h
+        np.testing.assert_array_equal(results['img'],
+                                      _crop_and_pad_loop(img, patch, pad_val))
+    assert overlapping >= 20  # many squares reached outside the image

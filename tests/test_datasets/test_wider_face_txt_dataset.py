@@ -161,22 +161,21 @@ def test_bad_arguments():
         WIDERFaceTxtDataset(ann_file='x.txt', ann_format='coco')
 
 
-def test_auto_generate(tmp_path):
+def test_missing_annotations_name_the_generation_command(tmp_path):
     root = tmp_path / 'nothing_here_yet'
-    cfg = dict(
-        type='WIDERFaceTxtDataset',
-        data_root=str(root),
-        ann_file='wider_face_split/wider_face_train_bbx_gt.txt',
-        data_prefix=dict(img='WIDER_train/images/'),
-        auto_generate=dict(num_train=6, num_val=3, img_size=(96, 80)),
-        pipeline=[])
-    dataset = DATASETS.build(cfg)
-    assert len(dataset) == 6
-    assert (root / '.synthetic_widerface.json').is_file()
-    # The same config again reuses the files; the val split reads them too.
-    val = DATASETS.build(
-        dict(
-            cfg,
-            ann_file='wider_face_split/wider_face_val_bbx_gt.txt',
-            data_prefix=dict(img='WIDER_val/images/')))
-    assert len(val) == 3
+    cfg = _cfg(root, 'train')
+    with pytest.raises(FileNotFoundError) as err:
+        DATASETS.build(cfg)
+    message = str(err.value)
+    assert 'wider_face_train_bbx_gt.txt not found' in message
+    assert f'tools/misc/make_tiny_widerface.py {root}' in message
+    assert not root.exists()  # a dataset only reads
+
+
+def test_reads_the_generated_set_without_writing(synthetic_root):
+    before = {p: p.stat().st_mtime_ns for p in synthetic_root.rglob('*')}
+    for split, num in (('train', 24), ('val', 12)):
+        dataset = DATASETS.build(_cfg(synthetic_root, split))
+        assert len(dataset) == num
+    assert {p: p.stat().st_mtime_ns
+            for p in synthetic_root.rglob('*')} == before

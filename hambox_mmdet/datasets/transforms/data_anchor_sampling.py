@@ -8,8 +8,7 @@ from mmcv.transforms.utils import cache_randomness
 
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import autocast_box_type
-from .random_square_crop import (PadVal, centers_inside, filter_face_instances,
-                                 update_homography)
+from .box_crop import PadVal, apply_crop, centers_inside
 
 _INTERPOLATIONS = dict(
     nearest=cv2.INTER_NEAREST,
@@ -195,20 +194,11 @@ class DataAnchorSampling(BaseTransform):
             borderValue=pad_val)
         if img.ndim == 3 and out.ndim == 2:  # single channel images
             out = out[..., None]
-        results['img'] = out
-        results['img_shape'] = out.shape[:2]
-        update_homography(results, matrix)
-
         centers = (bboxes[:, :2] + bboxes[:, 2:]) / 2 * scale - [x1, y1]
         keep = centers_inside(centers,
                               np.array([[0, 0, size, size]],
                                        dtype=np.float64))[0]
-        filter_face_instances(results, keep)
-        boxes = results['gt_bboxes']
-        boxes.rescale_([scale, scale])
-        boxes.translate_([-x1, -y1])
-        if self.bbox_clip_border:
-            boxes.clip_(results['img_shape'])
+        apply_crop(results, out, matrix, keep, self.bbox_clip_border)
         return results
 
     def __repr__(self) -> str:

@@ -1,88 +1,14 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-from numbers import Number
-from typing import Sequence, Tuple, Union
+from typing import Sequence, Tuple
 
+import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import autocast_box_type
-
-PadVal = Union[Number, Sequence[Number]]
-
-
-def crop_and_pad_image(img: np.ndarray, patch: Sequence[int],
-                       pad_val: PadVal) -> np.ndarray:
-    """Cut ``patch`` out of ``img``, filling what lies outside with
-    ``pad_val``.
-
-    Args:
-        img (np.ndarray): Shape (H, W) or (H, W, C).
-        patch (Sequence[int]): ``x1 y1 x2 y2`` in pixels; may reach outside
-            the image (negative or beyond W/H).
-        pad_val (Number | Sequence[Number]): Fill value (one per channel if
-            a sequence).
-
-    Returns:
-        np.ndarray: Shape (y2 - y1, x2 - x1[, C]), dtype of ``img``.
-    """
-    x1, y1, x2, y2 = (int(v) for v in patch)
-    img_h, img_w = img.shape[:2]
-    out = np.empty((y2 - y1, x2 - x1) + img.shape[2:], dtype=img.dtype)
-    out[...] = np.asarray(pad_val, dtype=img.dtype)
-    sx1, sy1 = max(x1, 0), max(y1, 0)
-    sx2, sy2 = min(x2, img_w), min(y2, img_h)
-    if sx2 > sx1 and sy2 > sy1:
-        out[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = img[sy1:sy2, sx1:sx2]
-    return out
-
-
-def centers_inside(centers: np.ndarray, patches: np.ndarray) -> np.ndarray:
-    """Whether each centre lies strictly inside each patch.
-
-    Args:
-        centers (np.ndarray): Shape (N, 2), ``cx cy``.
-        patches (np.ndarray): Shape (T, 4), ``x1 y1 x2 y2``.
-
-    Returns:
-        np.ndarray: Shape (T, N), bool.
-    """
-    cx, cy = centers[None, :, 0], centers[None, :, 1]
-    return ((cx > patches[:, None, 0]) & (cx < patches[:, None, 2]) &
-            (cy > patches[:, None, 1]) & (cy < patches[:, None, 3]))
-
-
-def filter_face_instances(results: dict, keep: np.ndarray) -> None:
-    """Keep the instances where ``keep`` is True, in place.
-
-    Filters, with the same mask, ``gt_bboxes``, ``gt_bboxes_labels``,
-    ``gt_ignore_flags``, ``gt_instances_ids`` and every array of
-    ``gt_face_attrs``, so that they stay aligned.
-
-    Args:
-        results (dict): Result dict.
-        keep (np.ndarray): Shape (N, ), bool.
-    """
-    for key in ('gt_bboxes', 'gt_bboxes_labels', 'gt_ignore_flags',
-                'gt_instances_ids'):
-        if results.get(key, None) is not None:
-            results[key] = results[key][keep]
-    attrs = results.get('gt_face_attrs', None)
-    if attrs is not None:
-        results['gt_face_attrs'] = {
-            name: np.asarray(value)[keep]
-            for name, value in attrs.items()
-        }
-
-
-def update_homography(results: dict, matrix: np.ndarray) -> None:
-    """Compose ``results['homography_matrix']`` with ``matrix`` (3, 3)."""
-    matrix = matrix.astype(np.float32)
-    if results.get('homography_matrix', None) is None:
-        results['homography_matrix'] = matrix
-    else:
-        results['homography_matrix'] = matrix @ results['homography_matrix']
+from .box_crop import PadVal, apply_crop, centers_inside
 
 
 @TRANSFORMS.register_module()
@@ -130,8 +56,8 @@ class RandomSquareCrop(BaseTransform):
             short side of the image. Defaults to
             ``(0.3, 0.45, 0.6, 0.8, 1.0)``; SCRFD uses up to 2.0.
         max_trials (int): Squares drawn before the fallback. Defaults to 250.
-        pad_val (Number | Sequence[Number]): Fill value outside the image.
-            Defaults to 128 (SCRFD's value).
+        pad_val (Number | Sequence[Number]): Fill value outside the image
+            (one number, or one per channel). Defaults to 128 (SCRFD's).
         bbox_clip_border (bool): Clip kept boxes to the square. Defaults to
             True.
     """
@@ -207,16 +133,15 @@ class RandomSquareCrop(BaseTransform):
         patch, keep = self._sample_patch((img_h, img_w), centers)
         x1, y1, x2, y2 = (int(v) for v in patch)
 
-        results['img'] = crop_and_pad_image(img, patch, self.pad_val)
-        results['img_shape'] = results['img'].shape[:2]
-        update_homography(results,
-                          np.array([[1, 0, -x1], [0, 1, -y1], [0, 0, 1]]))
-        if boxes is not None:
-            filter_face_instances(results, keep)
-            boxes = results['gt_bboxes']
-            boxes.translate_([-x1, -y1])
-            if self.bbox_clip_border:
-                boxes.clip_(results['img_shape'])
+        # mmcv's imcrop takes inclusive corners and fills the part of the
+        # square outside the image with pad_fill. (It would copy border
+        # pixels for a square wholly outside the image; the squares drawn
+        # here always overlap it: offsets lie between 0 and W - side.)
+        crop = mmcv.imcrop(
+            img, np.array([x1, y1, x2 - 1, y2 - 1]), pad_fill=self.pad_val)
+        apply_crop(results, crop,
+                   np.array([[1, 0, -x1], [0, 1, -y1], [0, 0, 1]]), keep,
+                   self.bbox_clip_border)
         return results
 
     def __repr__(self) -> str:

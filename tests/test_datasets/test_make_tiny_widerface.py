@@ -1,13 +1,14 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""tools/misc/make_tiny_widerface.py: the generated face set (the module
+comes from the ``make_tiny`` fixture of tests/conftest.py)."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from scipy.io import loadmat
 
-from hambox_mmdet.datasets.synthetic_widerface import (
-    MARKER_FILE, SETTING_MIN_SIZES, _gt_list, ensure_synthetic_widerface,
-    is_synthetic_widerface_root, make_synthetic_widerface)
 from hambox_mmdet.datasets.wider_face_parser import (WIDER_ATTR_NAMES,
                                                      parse_wider_bbx_gt)
 
@@ -49,9 +50,9 @@ def _mat_layout(mat: dict) -> dict:
     return layout
 
 
-def test_generated_files(synthetic_root):
+def test_generated_files(synthetic_root, make_tiny):
     root = synthetic_root
-    stats = json.loads((root / MARKER_FILE).read_text())['stats']
+    stats = json.loads((root / make_tiny.MANIFEST).read_text())['stats']
     for split, num in (('train', 24), ('val', 12)):
         anns = parse_wider_bbx_gt(root / 'wider_face_split' /
                                   f'wider_face_{split}_bbx_gt.txt')
@@ -82,7 +83,7 @@ def test_generated_files(synthetic_root):
 
 
 def test_ground_truth_mat_matches_the_official_structure(
-        synthetic_root, wider_root):
+        synthetic_root, wider_root, make_tiny):
     real_dir = wider_root / 'eval_tools' / 'ground_truth'
     ours_dir = synthetic_root / 'eval_tools' / 'ground_truth'
     anns = parse_wider_bbx_gt(synthetic_root / 'wider_face_split' /
@@ -130,13 +131,14 @@ def test_ground_truth_mat_matches_the_official_structure(
                 assert (index >= 0).all() and (index < len(bbx)).all()
                 assert (invalid[index] == 0).all()
                 size = np.sqrt(bbx[index, 2] * bbx[index, 3].astype(float))
-                assert (size >= SETTING_MIN_SIZES[setting]).all()
+                assert (size >= make_tiny.SETTING_MIN_SIZES[setting]).all()
                 kept[setting] |= {(offset, int(k)) for k in index}
                 offset += 1
     assert kept['easy'] and kept['easy'] < kept['medium'] < kept['hard']
 
 
-def test_gt_list_types_follow_matlab():
+def test_gt_list_types_follow_matlab(make_tiny):
+    _gt_list = make_tiny._gt_list
     faces = np.zeros((300, 10), np.int64)
     faces[:, 2:4] = 30
     assert _gt_list(faces, 10).dtype == np.uint16
@@ -146,10 +148,10 @@ def test_gt_list_types_follow_matlab():
     assert _gt_list(faces[:5], 100).shape == (0, 1)
 
 
-def test_generation_is_deterministic(tmp_path):
+def test_generation_is_deterministic(tmp_path, make_tiny):
     kwargs = dict(num_train=5, num_val=4, img_size=(96, 80), seed=11)
-    first = make_synthetic_widerface(str(tmp_path / 'a'), **kwargs)
-    second = make_synthetic_widerface(str(tmp_path / 'b'), **kwargs)
+    first = make_tiny.make_tiny_widerface(str(tmp_path / 'a'), **kwargs)
+    second = make_tiny.make_tiny_widerface(str(tmp_path / 'b'), **kwargs)
     assert first == second
     files_a = sorted(
         p.relative_to(tmp_path / 'a') for p in (tmp_path / 'a').rglob('*')
@@ -157,7 +159,8 @@ def test_generation_is_deterministic(tmp_path):
     files_b = sorted(
         p.relative_to(tmp_path / 'b') for p in (tmp_path / 'b').rglob('*')
         if p.is_file())
-    assert files_a == files_b and len(files_a) == 5 + 4 + 2 + 4
+    # images, 2 text files, 4 .mat files and the manifest
+    assert files_a == files_b and len(files_a) == 5 + 4 + 2 + 4 + 1
     for rel in files_a:
         if rel.suffix == '.mat':  # the header holds the creation time
             a, b = loadmat(str(tmp_path / 'a' / rel)), loadmat(
@@ -169,7 +172,7 @@ def test_generation_is_deterministic(tmp_path):
         else:
             assert (tmp_path / 'a' / rel).read_bytes() == \
                 (tmp_path / 'b' / rel).read_bytes(), rel
-    other = make_synthetic_widerface(
+    other = make_tiny.make_tiny_widerface(
         str(tmp_path / 'c'), **dict(kwargs, seed=12))
     assert (tmp_path / 'c' / 'wider_face_split' /
             'wider_face_train_bbx_gt.txt').read_text() != \
@@ -178,33 +181,58 @@ def test_generation_is_deterministic(tmp_path):
     assert other['num_train'] == 5
 
 
-def test_ensure_generates_once_and_on_parameter_change(tmp_path):
+def test_skip_existing_and_regeneration(tmp_path, make_tiny):
     root = tmp_path / 'syn'
     kwargs = dict(num_train=3, num_val=2, img_size=(64, 64))
-    ensure_synthetic_widerface(str(root), **kwargs)
+    make_tiny.make_tiny_widerface(str(root), **kwargs)
     txt = root / 'wider_face_split' / 'wider_face_train_bbx_gt.txt'
-    marker = root / MARKER_FILE
-    assert is_synthetic_widerface_root(str(root))
-    stamp = (txt.stat().st_mtime_ns, marker.stat().st_mtime_ns)
-    ensure_synthetic_widerface(str(root), **kwargs)
-    assert (txt.stat().st_mtime_ns, marker.stat().st_mtime_ns) == stamp
-    ensure_synthetic_widerface(str(root), **dict(kwargs, num_train=4))
+    manifest = root / make_tiny.MANIFEST
+    stamp = (txt.stat().st_mtime_ns, manifest.stat().st_mtime_ns)
+    # The same set: nothing is written.
+    stats = make_tiny.make_tiny_widerface(
+        str(root), skip_existing=True, **kwargs)
+    assert (txt.stat().st_mtime_ns, manifest.stat().st_mtime_ns) == stamp
+    assert stats['num_train'] == 3 and stats['num_faces_train'] > 0
+    # Other parameters: written again (the old images stay, unlisted).
+    make_tiny.make_tiny_widerface(
+        str(root), skip_existing=True, **dict(kwargs, num_train=4))
     assert parse_wider_bbx_gt(txt).num_images == 4
-    assert json.loads(marker.read_text())['params']['num_train'] == 4
-    # An interrupted generation (no marker) is redone.
-    marker.unlink()
-    (root / '.synthetic_widerface.incomplete').write_text('')
-    ensure_synthetic_widerface(str(root), **kwargs)
-    assert marker.is_file()
-    assert not (root / '.synthetic_widerface.incomplete').exists()
-    assert parse_wider_bbx_gt(txt).num_images == 3
+    assert json.loads(manifest.read_text())['params']['num_train'] == 4
+    # An interrupted run (its manifest has no face counts yet) is redone.
+    manifest.write_text(
+        json.dumps(dict(params=json.loads(manifest.read_text())['params'])))
+    make_tiny.make_tiny_widerface(
+        str(root), skip_existing=True, **dict(kwargs, num_train=4))
+    assert 'stats' in json.loads(manifest.read_text())
 
 
-def test_ensure_refuses_foreign_annotations(tmp_path):
+def test_refuses_foreign_annotations_and_unknown_arguments(
+        tmp_path, make_tiny):
     (tmp_path / 'wider_face_split').mkdir()
-    (tmp_path / 'wider_face_split' /
-     'wider_face_train_bbx_gt.txt').write_text('a/b.jpg\n0\n')
-    with pytest.raises(FileExistsError):
-        ensure_synthetic_widerface(str(tmp_path), num_train=2, num_val=2)
-    with pytest.raises(TypeError):
-        ensure_synthetic_widerface(str(tmp_path / 'x'), num_images=3)
+    real = tmp_path / 'wider_face_split' / 'wider_face_train_bbx_gt.txt'
+    real.write_text('a/b.jpg\n0\n')
+    with pytest.raises(FileExistsError, match='refusing to overwrite'):
+        make_tiny.make_tiny_widerface(str(tmp_path), num_train=2, num_val=2)
+    assert real.read_text() == 'a/b.jpg\n0\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['wider_face_split']
+    with pytest.raises(TypeError, match='num_images'):
+        make_tiny.make_tiny_widerface(str(tmp_path / 'x'), num_images=3)
+
+
+def test_command_line(tmp_path, make_tiny):
+    out = tmp_path / 'cli'
+    result = subprocess.run([
+        sys.executable, make_tiny.__file__,
+        str(out), '--num-train', '3', '--num-val', '2', '--img-size', '64',
+        '64', '--seed', '5'
+    ],
+                            capture_output=True,
+                            text=True,
+                            check=True)
+    assert '3 train images' in result.stdout
+    params = json.loads((out / make_tiny.MANIFEST).read_text())['params']
+    assert params == make_tiny._params(
+        num_train=3, num_val=2, img_size=(64, 64), seed=5)
+    # What the command line leaves out comes from DEFAULTS.
+    assert params['faces_per_image'] == list(
+        make_tiny.DEFAULTS['faces_per_image'])
