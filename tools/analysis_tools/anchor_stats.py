@@ -46,7 +46,8 @@ def parse_args(argv=None):
         default=0,
         help='only faces whose shorter side is at least this (pixels)')
     parser.add_argument('--out-png', help='write the plot here')
-    parser.add_argument('--out-json', help='write the table here')
+    parser.add_argument(
+        '--json', '--out-json', dest='json', help='write the table here')
     return parser.parse_args(argv)
 
 
@@ -89,8 +90,9 @@ def plot(stats: dict, out_png: str, title: str) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    from hambox_mmdet.models.task_modules.prior_generators.anchor_statistics \
-        import anchor_scale_statistics
+    from hambox_mmdet.analysis import anchor_scale_statistics
+    if not args.iou_thr > 0:
+        sys.exit(f'error: --iou-thr must be > 0, got {args.iou_thr}')
     try:
         faces, image_ids, anns = load_faces(args.ann_file, args.min_size)
     except (OSError, ValueError) as e:
@@ -112,8 +114,8 @@ def main(argv=None):
         rows.append(
             dict(scale=float(s), mean_matched=float(mean),
                  share_matched=float(share)))
-    if args.out_json:
-        with open(args.out_json, 'w') as f:
+    if args.json:
+        with open(args.json, 'w') as f:
             json.dump(
                 dict(ann_file=args.ann_file, num_faces=len(faces),
                      iou_thr=args.iou_thr, rows=rows), f, indent=2)

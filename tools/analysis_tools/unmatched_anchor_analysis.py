@@ -11,7 +11,8 @@ detector (``HAMBoxHead``, ``RetinaHead``, ...) on its config's test set::
     python tools/analysis_tools/unmatched_anchor_analysis.py \\
         configs/hambox/hambox_r50_fpn_widerface.py \\
         work_dirs/hambox_r50_fpn_widerface/epoch_100.pth \\
-        --max-images 500 --skip-missing --out-json unmatched_anchors.json
+        --data-root data/widerface --max-images 500 --skip-missing \\
+        --json unmatched_anchors.json
 
 Definitions (all in the network input frame: the faces are scaled by the
 test pipeline's ``scale_factor``; only faces not flagged ignored are used;
@@ -38,7 +39,7 @@ import copy
 import json
 import os.path as osp
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet.apis import init_detector
@@ -50,10 +51,10 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 import hambox_mmdet  # noqa: F401  (registers HAMBox's components)
-from hambox_mmdet.models.utils import (ImageAnchorAnalysis,
-                                       analyse_anchor_predictions,
-                                       format_anchor_analysis,
-                                       summarise_anchor_analysis)
+from hambox_mmdet.analysis import (ImageAnchorAnalysis,
+                                   analyse_anchor_predictions,
+                                   format_anchor_analysis,
+                                   summarise_anchor_analysis)
 
 
 def parse_args(argv: List[str] = None) -> argparse.Namespace:
@@ -90,7 +91,12 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
         action='store_true',
         help="leave out images whose file is missing "
         "(on_missing_image='skip'), e.g. for a partial download")
-    parser.add_argument('--out-json', help='write all numbers here')
+    parser.add_argument(
+        '--data-root',
+        help="the test set's data_root (the folder of the official layout); "
+        'default: the config\'s')
+    parser.add_argument(
+        '--json', '--out-json', dest='json', help='write all numbers here')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -99,12 +105,16 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build_test_dataset(cfg: Config, skip_missing: bool = False):
+def build_test_dataset(cfg: Config,
+                       skip_missing: bool = False,
+                       data_root: Optional[str] = None):
     """The config's test dataset (``cfg.test_dataloader.dataset``).
 
     Args:
         cfg (Config): The full config.
         skip_missing (bool): Set ``on_missing_image='skip'``.
+        data_root (str, optional): Replaces the dataset's ``data_root``
+            (``ann_file`` and ``data_prefix`` stay relative to it).
 
     Returns:
         The built dataset.
@@ -112,6 +122,8 @@ def build_test_dataset(cfg: Config, skip_missing: bool = False):
     dataset_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
     if skip_missing:
         dataset_cfg['on_missing_image'] = 'skip'
+    if data_root is not None:
+        dataset_cfg['data_root'] = data_root
     return DATASETS.build(dataset_cfg)
 
 
@@ -132,13 +144,21 @@ def gt_faces(data_info: dict, scale_factor: Tuple[float, float]) -> Tensor:
 
     Args:
         data_info (dict): From ``dataset.get_data_info(i)``: ``gt_bboxes``
-            (N, 4) and optionally ``gt_ignore_flags`` (N, ).
+            (N, 4) and optionally ``gt_ignore_flags`` (N, ), as
+            ``WIDERFaceTxtDataset`` gives them, or mmdet's ``instances``
+            (dicts with ``bbox`` and ``ignore_flag``).
         scale_factor (tuple[float, float]): ``(w_scale, h_scale)`` of the
             test pipeline.
 
     Returns:
         Tensor: Shape (F, 4), float32, x1 y1 x2 y2.
     """
+    if 'gt_bboxes' not in data_info and 'instances' in data_info:
+        instances = data_info['instances']
+        data_info = dict(
+            gt_bboxes=[inst['bbox'] for inst in instances],
+            gt_ignore_flags=[bool(inst.get('ignore_flag', 0))
+                             for inst in instances])
     boxes = torch.as_tensor(
         data_info.get('gt_bboxes', []), dtype=torch.float32).reshape(-1, 4)
     ignore = data_info.get('gt_ignore_flags')
@@ -230,7 +250,7 @@ def main(argv: List[str] = None) -> Dict:
     # also drops the backbone's pretrained init_cfg: the checkpoint has all
     model = init_detector(cfg, args.checkpoint, device=args.device)
     check_head(model.bbox_head)
-    dataset = build_test_dataset(cfg, args.skip_missing)
+    dataset = build_test_dataset(cfg, args.skip_missing, args.data_root)
     num_images = len(dataset)
     if args.max_images is not None:
         num_images = min(num_images, max(args.max_images, 0))
@@ -253,16 +273,18 @@ def main(argv: List[str] = None) -> Dict:
     out = dict(
         config=args.config,
         checkpoint=args.checkpoint,
+        head=type(model.bbox_head).__name__,
+        data_root=dataset.data_root,
         score_thr=args.score_thr,
         match_iou_thr=args.match_iou_thr,
         correct_iou_thr=args.correct_iou_thr,
         nms=None if nms_cfg is None else dict(nms_cfg),
         num_test_images=len(dataset),
         **summary)
-    if args.out_json:
-        with open(args.out_json, 'w') as f:
+    if args.json:
+        with open(args.json, 'w') as f:
             json.dump(out, f, indent=2)
-        print(f'\nwritten to {args.out_json}')
+        print(f'\nwritten to {args.json}')
     return out
 
 

@@ -1,7 +1,8 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """The unmatched-anchor analysis (HAMBox Sec. 3 / Fig. 2(d)): hand-made
-images with known answers, a plain-loop reference, and the tool end to end
-on the tiny detector."""
+images with known answers, a plain-loop reference, and the tool end to end:
+the tiny HAMBox detector on generated data, the tiny RetinaHead baseline on
+real WIDER FACE val images."""
 import importlib.util
 import json
 import math
@@ -15,13 +16,15 @@ import pytest
 import torch
 from mmdet.structures.bbox import bbox_overlaps
 
-from hambox_mmdet.models.utils import (FACE_GROUPS, analyse_anchor_predictions,
-                                       format_anchor_analysis, match_anchors,
-                                       summarise_anchor_analysis)
+from hambox_mmdet.analysis import (FACE_GROUPS, analyse_anchor_predictions,
+                                   format_anchor_analysis,
+                                   summarise_anchor_analysis)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOL = REPO_ROOT / 'tools' / 'analysis_tools' / 'unmatched_anchor_analysis.py'
 TINY = REPO_ROOT / 'configs' / 'hambox' / 'hambox_r18_fpn_tiny_widerface.py'
+BASELINE = (REPO_ROOT / 'configs' / 'baselines' /
+            'retinanet_r18_fpn_tiny_widerface.py')
 NMS = dict(type='nms', iou_threshold=0.4)
 RESIZE = 'test_dataloader.dataset.pipeline.1.scale_factor=0.75'
 
@@ -189,9 +192,8 @@ def test_class_aware_nms():
 def test_ties_go_to_lower_face_and_empty_inputs():
     faces = _t([[0, 0, 10, 10], [0, 0, 10, 10]])  # the same face twice
     anchors = _t([[0, 0, 10, 10]])
-    anchor_face, d = match_anchors(anchors, faces)
-    assert anchor_face.tolist() == [0] and d.tolist() == [1, 0]
     res = analyse_anchor_predictions(anchors, torch.ones(1), anchors, faces)
+    assert res.face_num_matched.tolist() == [1, 0]
     assert res.before_nms.face_found.tolist() == [True, False]
 
     # no face: nothing matched or correct; no prediction: nothing found
@@ -279,11 +281,12 @@ def test_matches_plain_loop(seed):
 # -- the tool end to end ----------------------------------------------------
 
 
-def _expected_faces_and_anchors(cfg, num_images):
+def _expected_faces_and_anchors(cfg, num_images, **dataset_options):
     """Independently of the tool: non-ignored faces, their D by dense mmdet
     IoU on the padded grid, and the number of anchors, per image."""
     from mmdet.registry import DATASETS, TASK_UTILS
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    dataset = DATASETS.build(
+        dict(cfg.test_dataloader.dataset, **dataset_options))
     gen = TASK_UTILS.build(cfg.model.bbox_head.anchor_generator)
     divisor = cfg.model.data_preprocessor.pad_size_divisor
     num_faces, num_anchors, d_all = 0, 0, []
@@ -308,9 +311,8 @@ def _expected_faces_and_anchors(cfg, num_images):
     return len(dataset), num_faces, num_anchors, np.concatenate(d_all)
 
 
-@pytest.fixture(scope='module')
-def tiny_model(tiny_data, tmp_path_factory):
-    """The tiny config (its test pipeline resizing by 0.75, so faces must
+def _model_and_checkpoint(config, resize, ckpt_dir, tiny_data=None):
+    """A config (its test pipeline resizing by ``resize``, so faces must
     follow into the input frame), a randomly initialised model and its
     checkpoint."""
     from mmdet.registry import MODELS
@@ -320,16 +322,26 @@ def tiny_model(tiny_data, tmp_path_factory):
     import hambox_mmdet  # noqa: F401
     init_default_scope('mmdet')
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv('HAMBOX_TINY_DATA', str(tiny_data))
-        cfg = Config.fromfile(str(TINY))
-    cfg.merge_from_dict({RESIZE.split('=')[0]: 0.75})
+        if tiny_data is not None:
+            mp.setenv('HAMBOX_TINY_DATA', str(tiny_data))
+        cfg = Config.fromfile(str(config))
+    cfg.merge_from_dict({RESIZE.split('=')[0]: resize})
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.eval()
-    ckpt = tmp_path_factory.mktemp('anchor_analysis') / 'random.pth'
+    ckpt = ckpt_dir / 'random.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     return cfg, model, ckpt
+
+
+@pytest.fixture(scope='module')
+def tiny_model(tiny_data, tmp_path_factory):
+    """The tiny HAMBox config tested at 0.75 x, a random model, its
+    checkpoint."""
+    return _model_and_checkpoint(TINY, 0.75,
+                                 tmp_path_factory.mktemp('hambox_tiny'),
+                                 tiny_data)
 
 
 def _load_tool():
@@ -338,6 +350,55 @@ def _load_tool():
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool
+
+
+def _run_tool(args, cwd, tiny_data=None):
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    if tiny_data is not None:
+        env['HAMBOX_TINY_DATA'] = str(tiny_data)
+    proc = subprocess.run([sys.executable, str(TOOL)] + [str(a) for a in args],
+                          cwd=str(cwd), env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '| before NMS |' in proc.stdout
+    assert '| matched anchors D |' in proc.stdout
+    return proc.stdout
+
+
+def _check_output(out, cfg, num_images, **dataset_options):
+    """The JSON against an independent count of faces, anchors and D, and
+    the relations its numbers must satisfy."""
+    assert (out['score_thr'], out['match_iou_thr'],
+            out['correct_iou_thr']) == (0.0, 0.35, 0.5)
+    assert out['nms'] == dict(cfg.model.test_cfg.nms)
+    num_test, num_faces, num_anchors, d = _expected_faces_and_anchors(
+        cfg, num_images, **dataset_options)
+    assert out['num_test_images'] == num_test
+    assert out['num_images'] == num_images
+    assert out['num_faces'] == num_faces > 0
+    assert out['num_anchors'] == num_anchors
+    assert out['num_matched_anchors'] == d.sum() > 0
+
+    groups = out['face_groups']
+    assert [g['group'] for g in groups] == list(FACE_GROUPS)
+    assert [g['num_faces'] for g in groups] == \
+        np.bincount(np.minimum(d, 4), minlength=5).tolist()
+    assert sum(g['num_faces'] for g in groups) == num_faces
+
+    before = out['predictions']['before_nms']
+    after = out['predictions']['after_nms']
+    assert before['num_preds'] == num_anchors  # score >= 0: every anchor
+    assert 0 < after['num_preds'] <= before['num_preds']
+    for p in (before, after):
+        assert 0 <= p['num_correct_from_unmatched'] <= p['num_correct']
+        assert p['num_correct_from_matched'] == \
+            p['num_correct'] - p['num_correct_from_unmatched']
+    assert after['num_correct'] <= before['num_correct']
+    for g in groups:
+        assert 0 <= g['num_found_after_nms'] <= g['num_found_before_nms'] \
+            <= g['num_faces']
+    assert sum(g['num_found_before_nms'] for g in groups) <= \
+        before['num_correct']
 
 
 def _sorted_rows(scores, boxes):
@@ -388,51 +449,51 @@ def test_tool_predictions_equal_mmdet_inference(tiny_model):
         rtol=1e-6, atol=0)
 
 
+def test_gt_faces_from_either_annotation_layout():
+    tool = _load_tool()
+    boxes = np.array([[0, 0, 10, 20], [5, 5, 9, 9], [2, 2, 4, 4]], 'float32')
+    ignore = np.array([False, True, False])
+    expected = [[0, 0, 5, 20], [1, 2, 2, 4]]
+    assert tool.gt_faces(dict(gt_bboxes=boxes, gt_ignore_flags=ignore),
+                         (0.5, 1.0)).tolist() == expected
+    instances = [dict(bbox=b.tolist(), ignore_flag=int(i))
+                 for b, i in zip(boxes, ignore)]
+    assert tool.gt_faces(dict(instances=instances),
+                         (0.5, 1.0)).tolist() == expected
+    assert tool.gt_faces(dict(instances=[]), (1.0, 1.0)).shape == (0, 4)
+
+
 @pytest.mark.slow
-def test_tool_end_to_end(tiny_data, tiny_model, tmp_path):
+def test_tool_end_to_end_hambox(tiny_data, tiny_model, tmp_path):
+    """``HAMBoxHead`` on the generated set the config points at."""
     cfg, _, ckpt = tiny_model
     out_json = tmp_path / 'out.json'
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT),
-               HAMBOX_TINY_DATA=str(tiny_data))
-    proc = subprocess.run(
-        [sys.executable, str(TOOL), str(TINY), str(ckpt),
-         '--max-images', '3', '--score-thr', '0.0', '--skip-missing',
-         '--out-json', str(out_json), '--cfg-options', RESIZE],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True,
-        timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert '| before NMS |' in proc.stdout
-    assert '| matched anchors D |' in proc.stdout
+    _run_tool([TINY, ckpt, '--max-images', 3, '--score-thr', 0.0,
+               '--skip-missing', '--out-json', out_json,
+               '--cfg-options', RESIZE], tmp_path, tiny_data)
     out = json.loads(out_json.read_text())
-
     assert out['config'] == str(TINY) and out['checkpoint'] == str(ckpt)
-    assert (out['score_thr'], out['match_iou_thr'],
-            out['correct_iou_thr']) == (0.0, 0.35, 0.5)
-    assert out['nms'] == dict(cfg.model.test_cfg.nms)
-    num_test, num_faces, num_anchors, d = _expected_faces_and_anchors(cfg, 3)
-    assert out['num_test_images'] == num_test
-    assert out['num_images'] == 3
-    assert out['num_faces'] == num_faces > 0
-    assert out['num_anchors'] == num_anchors
-    assert out['num_matched_anchors'] == d.sum() > 0
+    assert out['head'] == 'HAMBoxHead'
+    _check_output(out, cfg, 3)
 
-    groups = out['face_groups']
-    assert [g['group'] for g in groups] == list(FACE_GROUPS)
-    assert [g['num_faces'] for g in groups] == \
-        np.bincount(np.minimum(d, 4), minlength=5).tolist()
-    assert sum(g['num_faces'] for g in groups) == num_faces
 
-    before = out['predictions']['before_nms']
-    after = out['predictions']['after_nms']
-    assert before['num_preds'] == num_anchors  # score >= 0: every anchor
-    assert 0 < after['num_preds'] <= before['num_preds']
-    for p in (before, after):
-        assert 0 <= p['num_correct_from_unmatched'] <= p['num_correct']
-        assert p['num_correct_from_matched'] == \
-            p['num_correct'] - p['num_correct_from_unmatched']
-    assert after['num_correct'] <= before['num_correct']
-    for g in groups:
-        assert 0 <= g['num_found_after_nms'] <= g['num_found_before_nms'] \
-            <= g['num_faces']
-    assert sum(g['num_found_before_nms'] for g in groups) <= \
-        before['num_correct']
+@pytest.mark.slow
+def test_tool_end_to_end_baseline_on_real_wider_val(wider_root, tmp_path):
+    """mmdet's ``RetinaHead`` (the tiny baseline) on real WIDER FACE val
+    images, the data root given on the command line."""
+    if not BASELINE.is_file():
+        pytest.skip(f'{BASELINE} not found')
+    cfg, _, ckpt = _model_and_checkpoint(BASELINE, 0.25, tmp_path)
+    out_json = tmp_path / 'out.json'
+    stdout = _run_tool([
+        BASELINE, ckpt, '--data-root', wider_root, '--max-images', 2,
+        '--score-thr', 0.0, '--skip-missing', '--json', out_json,
+        '--cfg-options', RESIZE.replace('0.75', '0.25')
+    ], tmp_path)
+    assert f'written to {out_json}' in stdout
+    out = json.loads(out_json.read_text())
+    assert out['head'] == 'RetinaHead'
+    assert out['data_root'] == str(wider_root)
+    options = dict(data_root=str(wider_root), on_missing_image='skip')
+    _check_output(out, cfg, 2, **options)
+    assert out['num_test_images'] < 3226  # only the present images

@@ -7,17 +7,13 @@ training; and (Fig. 2(d)) faces with few matched anchors are found less
 often. This module measures both for one image at a time, vectorised, and
 sums them up over images.
 
-Definitions (IoU is mmdet's ``'iou'`` mode, computed by
-:func:`hambox_mmdet.models.utils.pairwise_iou`; an anchor's or a box's
-*best face* is the face it overlaps most, the lower face index on ties):
+Definitions (IoU is mmdet's ``'iou'`` mode; an anchor's or a box's *best
+face* is the face it overlaps most, the lower face index on ties):
 
-- **matched anchor**: an anchor whose IoU with its best face is
-  ``>= match_iou_thr`` (0.35), i.e. a positive of the standard stage-1
-  matching used in training (``HAMBoxAssigner`` / ``MaxIoUAssigner`` with
-  ``pos_iou_thr = neg_iou_thr = 0.35`` and no low-quality matching). Every
-  other anchor is **unmatched**. ``D(face)`` is the number of anchors
-  matched to the face (whose best face it is, with IoU ``>=`` the
-  threshold).
+- **matched anchor**: an anchor matched by the standard stage-1 matching of
+  :mod:`hambox_mmdet.analysis.matching` (IoU with its best face
+  ``>= match_iou_thr``, 0.35). Every other anchor is **unmatched**.
+  ``D(face)`` is the number of anchors matched to the face.
 - **prediction**: an anchor whose score (the highest class probability) is
   ``>= score_thr``; its box is the anchor's regressed (decoded) box.
 - **correct prediction**: a prediction whose regressed box has IoU
@@ -34,14 +30,14 @@ grouped by ``D`` into :data:`FACE_GROUPS` (``0, 1, 2, 3, >3``) as in the
 paper's Fig. 2(d).
 """
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 import torch
 from mmcv.ops import batched_nms
 from torch import Tensor
 
-from .box_iou import column_tiles, pairwise_iou
+from .matching import match_anchors, max_iou_with_faces
 
 #: Groups of faces by their number of matched anchors D (Fig. 2(d)).
 FACE_GROUPS = ('0', '1', '2', '3', '>3')
@@ -86,71 +82,6 @@ class ImageAnchorAnalysis:
     before_nms: PredictionStats
     after_nms: PredictionStats
     keep: Tensor
-
-
-def max_iou_with_faces(boxes: Tensor,
-                       faces: Tensor,
-                       tile_elems: int = 0) -> Tuple[Tensor, Tensor]:
-    """Each box's IoU with its best face, and that face.
-
-    Computed over tiles of boxes, so no (faces x boxes) matrix larger than a
-    tile is ever held (see :func:`column_tiles`).
-
-    Args:
-        boxes (Tensor): Shape (N, 4), x1 y1 x2 y2.
-        faces (Tensor): Shape (F, 4), x1 y1 x2 y2.
-        tile_elems (int): Elements per (F, tile) block; 0 picks a size
-            suited to the device. Defaults to 0.
-
-    Returns:
-        tuple[Tensor, Tensor]:
-
-        - max_iou (Tensor): Shape (N, ), float; 0 where there is no face.
-        - best_face (Tensor): Shape (N, ), long, the lower index on ties;
-          -1 where there is no face.
-    """
-    num_boxes, num_faces = boxes.size(0), faces.size(0)
-    max_iou = boxes.new_zeros(num_boxes)
-    best_face = torch.full((num_boxes, ),
-                           -1,
-                           dtype=torch.long,
-                           device=boxes.device)
-    if num_faces == 0 or num_boxes == 0:
-        return max_iou, best_face
-    faces = faces.to(boxes.dtype)
-    for cols in column_tiles(num_faces, num_boxes, boxes.device, tile_elems):
-        # (F, tile); max over dim 0 returns the first (lowest) index on ties
-        max_iou[cols], best_face[cols] = pairwise_iou(faces,
-                                                      boxes[cols]).max(dim=0)
-    return max_iou, best_face
-
-
-def match_anchors(anchors: Tensor,
-                  faces: Tensor,
-                  iou_thr: float = 0.35,
-                  tile_elems: int = 0) -> Tuple[Tensor, Tensor]:
-    """Standard IoU matching of anchors to faces (training's stage 1).
-
-    Args:
-        anchors (Tensor): Shape (A, 4), x1 y1 x2 y2.
-        faces (Tensor): Shape (F, 4), x1 y1 x2 y2.
-        iou_thr (float): An anchor is matched to its best face if their IoU
-            is ``>= iou_thr``. Defaults to 0.35.
-        tile_elems (int): See :func:`max_iou_with_faces`. Defaults to 0.
-
-    Returns:
-        tuple[Tensor, Tensor]:
-
-        - anchor_face (Tensor): Shape (A, ), long: the face each anchor is
-          matched to, -1 for unmatched anchors.
-        - face_num_matched (Tensor): Shape (F, ), long: D of each face.
-    """
-    max_iou, best_face = max_iou_with_faces(anchors, faces, tile_elems)
-    anchor_face = torch.where(max_iou >= iou_thr, best_face,
-                              best_face.new_full((), -1))
-    face_num_matched = torch.bincount(
-        anchor_face[anchor_face >= 0], minlength=faces.size(0))
-    return anchor_face, face_num_matched
 
 
 def prediction_stats(pred_bboxes: Tensor,
