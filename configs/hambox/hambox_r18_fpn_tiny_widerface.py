@@ -2,11 +2,11 @@
 # quick start, the end-to-end test, and a template for experiments.
 #
 # Data: WIDER FACE in the official layout under $HAMBOX_TINY_DATA, by default
-# ~/.cache/hambox_mmdet/widerface_tiny/, where a small generated face set
-# (official text annotations and evaluation .mat files) is written on first
-# use, so `mim train hambox_mmdet hambox_r18_fpn_tiny_widerface.py` works from
-# any directory with nothing prepared. Point HAMBOX_TINY_DATA at a real WIDER
-# FACE folder to use it instead (missing images are skipped with a count).
+# ~/.cache/hambox_mmdet/widerface_tiny/, where
+# `python tools/misc/make_tiny_widerface.py` (or the quick start) writes a
+# small generated face set (official text annotations, images and evaluation
+# .mat files). Point HAMBOX_TINY_DATA at a real WIDER FACE folder to use it
+# instead (missing images are skipped with a count).
 #
 # Differences from hambox_r50_fpn_widerface.py, all so that a network without
 # pretrained weights learns within minutes: ResNet-18 with half the channels
@@ -17,7 +17,6 @@
 _base_ = './hambox_r50_fpn_widerface.py'
 
 data_root = '{{$HAMBOX_TINY_DATA:~/.cache/hambox_mmdet/widerface_tiny}}/'
-tiny_data = dict(num_train=200, num_val=50, img_size=(448, 384), seed=0)
 
 model = dict(
     backbone=dict(
@@ -56,12 +55,9 @@ train_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         on_missing_image='skip',
-        auto_generate=tiny_data,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(
-        data_root=data_root, on_missing_image='skip',
-        auto_generate=tiny_data))
+    dataset=dict(data_root=data_root, on_missing_image='skip'))
 test_dataloader = val_dataloader
 val_evaluator = dict(gt_dir=data_root + 'eval_tools/ground_truth/')
 test_evaluator = val_evaluator

@@ -234,3 +234,188 @@ def test_default_loss_is_sigmoid_regression_aware_focal():
     head = MODELS.build(cfg)
     assert type(head.loss_cls).__name__ == 'RegressionAwareFocalLoss'
     assert head.cls_out_channels == 1
+
+
+# ---- a batch of images with ignore regions --------------------------------
+BATCH_FACES = [[[20., 20., 32., 32.]], [[8., 8., 24., 24.], [12., 10., 30.,
+                                                            30.]]]
+BATCH_IGNORE = [[[40., 40., 64., 64.]], []]
+
+
+def batch_outputs(head, seed=5):
+    """Two images; regressions land near a face of their image."""
+    g = torch.Generator().manual_seed(seed)
+    anchors = torch.cat(
+        head.prior_generator.grid_priors(featmap_sizes(), device='cpu'))
+    cls_scores = [torch.randn(2, 1, h, w, generator=g) for h, w in
+                  featmap_sizes()]
+    deltas = []
+    for faces in BATCH_FACES:
+        faces = torch.tensor(faces)
+        pick = torch.randint(len(faces), (len(anchors), ), generator=g)
+        d = head.bbox_coder.encode(anchors, faces[pick])
+        deltas.append(d + torch.randn(d.shape, generator=g) * 0.1)
+    deltas = torch.stack(deltas)  # (2, N, 4) in get_anchors' order
+    bbox_preds, start = [], 0
+    for h, w in featmap_sizes():
+        level = deltas[:, start:start + h * w]
+        bbox_preds.append(level.reshape(2, h, w, 4).permute(0, 3, 1, 2))
+        start += h * w
+    for t in cls_scores + bbox_preds:
+        t.requires_grad_(True)
+    return cls_scores, bbox_preds, anchors
+
+
+def batch_gt():
+    gts = [InstanceData(bboxes=torch.tensor(f), labels=torch.zeros(
+        len(f), dtype=torch.long)) for f in BATCH_FACES]
+    ignore = [InstanceData(bboxes=torch.tensor(i).reshape(-1, 4))
+              for i in BATCH_IGNORE]
+    return gts, ignore
+
+
+def focal(logits, target_is_face, alpha=0.25, gamma=2.0):
+    p = logits.sigmoid()
+    pos = -alpha * (1 - p)**gamma * torch.log(p)
+    neg = -(1 - alpha) * p**gamma * torch.log(1 - p)
+    return torch.where(target_is_face, pos, neg)
+
+
+@pytest.mark.parametrize('decoded', [False, True])
+def test_batch_with_ignore_regions(decoded):
+    """Two images, ignore regions, ``reg_decoded_bbox`` on and off: the
+    losses equal a direct computation from the assignments; compensated
+    anchors are positives weighted by their regressed IoU with their own
+    normaliser, in both losses; ignored anchors are in neither."""
+    from mmdet.structures.bbox import bbox_overlaps
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance(f'test_hambox_head_batch_{decoded}')
+    head = MODELS.build(head_cfg(reg_decoded_bbox=decoded))
+    head.assigner = Recorder(head.assigner)
+    head.assigner.num_compensate = head.assigner.assigner.num_compensate
+    cls_scores, bbox_preds, anchors = batch_outputs(head)
+    gts, ignore = batch_gt()
+    metas2 = metas() * 2
+    losses = head.loss_by_feat(cls_scores, bbox_preds, gts, metas2, ignore)
+    results = [r for _, r in head.assigner.calls]
+    assert len(results) == 2
+    gt_inds = torch.cat([r.gt_inds for r in results])
+    comp = torch.cat([r.get_extra_property('compensated') for r in results])
+    stage1 = (gt_inds > 0) & ~comp
+    assert (results[0].gt_inds == -1).any()  # the ignore region works
+    n_norm, n_com = int(stage1.sum()), int(comp.sum())
+    assert n_norm > 0 and n_com > 0
+    assert (comp.reshape(2, -1).sum(1) > 0).all()
+
+    logits = torch.cat([
+        c.permute(0, 2, 3, 1).reshape(2, -1) for c in cls_scores], 1)
+    deltas = torch.cat([
+        b.permute(0, 2, 3, 1).reshape(2, -1, 4) for b in bbox_preds], 1)
+    # each positive's face, regressed box and regressed IoU
+    faces, boxes, reg_iou, best_iou = [], [], [], []
+    for i, (pred, result) in enumerate(head.assigner.calls):
+        f = gts[i].bboxes[(result.gt_inds - 1).clamp(min=0)]
+        faces.append(f)
+        boxes.append(pred.bboxes)
+        reg_iou.append(bbox_overlaps(pred.bboxes, f, is_aligned=True))
+        best_iou.append(bbox_overlaps(pred.bboxes, gts[i].bboxes).max(1)[0])
+    faces, boxes = torch.cat(faces), torch.cat(boxes)
+    reg_iou, best_iou = torch.cat(reg_iou), torch.cat(best_iou)
+    all_anchors = anchors.repeat(2, 1)
+    flat_deltas = deltas.reshape(-1, 4)
+    if decoded:
+        pred = head.bbox_coder.decode(all_anchors, flat_deltas)
+        target = faces
+    else:
+        pred, target = flat_deltas, head.bbox_coder.encode(all_anchors, faces)
+    l1 = (pred - target).abs().sum(1)
+    expected_bbox = l1[stage1].sum() / n_norm + l1[comp].sum() / n_com
+    assert losses['loss_bbox'].item() == pytest.approx(
+        expected_bbox.item(), rel=1e-5)
+
+    fl = focal(logits.reshape(-1), gt_inds > 0)
+    negative = gt_inds == 0
+    ignored_neg = negative & (best_iou >= 0.5)
+    w_norm = (stage1 | (negative & ~ignored_neg)).float() / n_norm
+    w_com = comp.float() * reg_iou / n_com
+    expected_cls = (fl * (w_norm + w_com)).sum()
+    assert losses['loss_cls'].item() == pytest.approx(
+        expected_cls.item(), rel=1e-4)
+    assert losses['num_pos_com'].item() == n_com / 2
+
+    # compensated anchors are pulled towards the face class and their boxes
+    # get gradients; ignored anchors get none
+    (losses['loss_cls'] + losses['loss_bbox']).backward()
+    cls_grad = torch.cat([
+        c.grad.permute(0, 2, 3, 1).reshape(2, -1) for c in cls_scores],
+                         1).reshape(-1)
+    box_grad = torch.cat([
+        b.grad.permute(0, 2, 3, 1).reshape(2, -1, 4) for b in bbox_preds],
+                         1).reshape(-1, 4)
+    assert (cls_grad[comp] < 0).all()
+    assert (box_grad[comp].abs().sum(1) > 0).all()
+    assert (cls_grad[gt_inds == -1] == 0).all()
+    assert (box_grad[~(gt_inds > 0)] == 0).all()
+
+    # the mining statistics of the batch, in the MessageHub
+    def scalar(name):
+        return hub.get_scalar(f'train/hambox/{name}').current()
+
+    k = head.assigner.num_compensate
+    num_faces = sum(len(f) for f in BATCH_FACES)
+    d_stage1 = [int((stage1 & (gt_inds == i + 1)
+                     & (torch.arange(len(gt_inds)) // len(anchors) == img))
+                    .sum()) for img, faces_ in enumerate(BATCH_FACES)
+                for i in range(len(faces_))]
+    d_final = [int(((gt_inds == i + 1)
+                    & (torch.arange(len(gt_inds)) // len(anchors) == img))
+                   .sum()) for img, faces_ in enumerate(BATCH_FACES)
+               for i in range(len(faces_))]
+    assert scalar('compensated_per_img') == n_com / 2
+    assert scalar('faces_below_k_stage1') == pytest.approx(
+        sum(d < k for d in d_stage1) / num_faces)
+    assert scalar('faces_below_k_final') == pytest.approx(
+        sum(d < k for d in d_final) / num_faces)
+    assert scalar('compensated_reg_iou') == pytest.approx(
+        reg_iou[comp].mean().item(), rel=1e-5)
+    assert scalar('ignored_negatives_per_img') == int(ignored_neg.sum()) / 2
+    assert int(ignored_neg.sum()) > 0
+
+
+def test_autocast_bfloat16_loss():
+    """Under CPU AMP the head's outputs are bf16; mining runs in float32
+    and finds the same anchors as float32 outputs of the same values."""
+    head = MODELS.build(head_cfg())
+    head.assigner = Recorder(head.assigner)
+    cls_scores, bbox_preds, _ = batch_outputs(head)
+    gts, ignore = batch_gt()
+    bf16 = [t.detach().bfloat16().requires_grad_(True)
+            for t in cls_scores + bbox_preds]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = head.loss_by_feat(bf16[:6], bf16[6:], gts, metas() * 2,
+                                   ignore)
+    rounded = [t.detach().float() for t in bf16]
+    expected = head.loss_by_feat(rounded[:6], rounded[6:], gts, metas() * 2,
+                                 ignore)
+    calls = head.assigner.calls
+    for (_, a), (_, b) in zip(calls[:2], calls[2:]):
+        assert torch.equal(a.gt_inds, b.gt_inds)
+    assert losses['num_pos_com'].item() == expected['num_pos_com'].item() > 0
+    assert torch.isfinite(losses['loss_cls'] + losses['loss_bbox'])
+    assert losses['loss_cls'].item() == pytest.approx(
+        expected['loss_cls'].item(), rel=0.05)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_cuda_equals_cpu():
+    head = MODELS.build(head_cfg())
+    cls_scores, bbox_preds, _ = batch_outputs(head)
+    gts, ignore = batch_gt()
+    cpu = head.loss_by_feat(cls_scores, bbox_preds, gts, metas() * 2, ignore)
+    head = head.cuda()
+    cuda = head.loss_by_feat([c.detach().cuda() for c in cls_scores],
+                             [b.detach().cuda() for b in bbox_preds],
+                             [g.to('cuda') for g in gts], metas() * 2,
+                             [i.to('cuda') for i in ignore])
+    for key in cpu:
+        assert cuda[key].item() == pytest.approx(cpu[key].item(), rel=1e-4)

@@ -106,3 +106,29 @@ def test_requires_reg_ious():
             torch.zeros(2, 1),
             torch.tensor([0, 1]),
             compensated=torch.tensor([True, False]))
+
+
+@pytest.mark.parametrize('factors', [dict(avg_factor=4.),
+                                     dict(com_avg_factor=2.),
+                                     dict(avg_factor=4., com_avg_factor=2.)])
+def test_sum_with_avg_factor_raises_as_mmdet(factors):
+    """A normaliser means 'mean'; with 'sum' mmdet's losses refuse it."""
+    pred = torch.randn(6, 1)
+    target = torch.tensor([0, 1, 1, 1, 0, 0])
+    compensated = torch.tensor([False, False, False, False, True, True])
+    reg_ious = torch.rand(6)
+    loss = MODELS.build(dict(type='RegressionAwareFocalLoss'))
+    theirs = MODELS.build(dict(type='FocalLoss', use_sigmoid=True))
+    with pytest.raises(ValueError, match='avg_factor can not be used'):
+        theirs(pred, target, avg_factor=4., reduction_override='sum')
+    with pytest.raises(ValueError, match='avg_factor can not be used'):
+        loss(pred, target, reduction_override='sum', compensated=compensated,
+             reg_ious=reg_ious, **factors)
+    if 'com_avg_factor' not in factors:  # the plain focal path
+        with pytest.raises(ValueError, match='avg_factor can not be used'):
+            loss(pred, target, reduction_override='sum', **factors)
+    summed = loss(pred, target, reduction_override='sum',
+                  compensated=compensated, reg_ious=reg_ious)
+    per_anchor = loss(pred, target, reduction_override='none',
+                      compensated=compensated, reg_ious=reg_ious)
+    assert summed.item() == pytest.approx(per_anchor.sum().item())

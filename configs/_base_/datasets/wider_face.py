@@ -42,8 +42,9 @@ vga_test_pipeline = [
                    'scale_factor'))
 ]
 
+# 4 images per GPU: 32 on the 8 GPUs the schedule's lr 0.02 is set for
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=4,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

@@ -1,6 +1,7 @@
 # SGD, linear warm-up then cosine decay, 100 epochs of WIDER FACE train.
-# lr 0.02 is for a total batch of 32 (8 GPUs x 4 images); use --auto-scale-lr
-# (or scale it linearly yourself) with another total batch size.
+# lr 0.02 is for a total batch of 32: 8 GPUs x 4 images, the batch_size of
+# ../datasets/wider_face.py. With another total batch size, add
+# --auto-scale-lr (lr x total / base_batch_size) or scale it yourself.
 max_epochs = 100
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)

@@ -8,6 +8,7 @@ from mmdet.models.utils import multi_apply, unmap
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import cat_boxes, get_box_tensor
 from mmdet.utils import InstanceList, OptInstanceList, reduce_mean
+from mmengine.logging import MessageHub
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -42,7 +43,20 @@ class HAMBoxHead(RetinaHead):
     the distributed averaging of the normaliser.
 
     The loss dict also logs ``num_pos_norm`` and ``num_pos_com``, the
-    stage-1 and compensated positives per image.
+    stage-1 and compensated positives per image. With an assigner that has
+    ``num_compensate`` (K), every call also records in mmengine's
+    :class:`MessageHub` (hence the log, ``vis_data/scalars.json`` and
+    TensorBoard) these statistics of the batch, pooled over its images:
+
+    - ``hambox/compensated_per_img``: compensated anchors per image;
+    - ``hambox/faces_below_k_stage1``: share of the faces (not the ignored
+      ones) with fewer than K stage-1 anchors (D < K);
+    - ``hambox/faces_below_k_final``: the same share after compensation;
+    - ``hambox/compensated_reg_iou``: mean regressed IoU of the compensated
+      anchors with their faces (0 when none was compensated);
+    - ``hambox/ignored_negatives_per_img``: stage-1 negatives per image that
+      the regression-aware focal loss ignores (regressed IoU with a face
+      ``>= ignore_reg_iou_thr``, not compensated); 0 with another loss.
 
     Args:
         loss_cls (dict): Classification loss. Defaults to the paper's
@@ -111,7 +125,7 @@ class HAMBoxHead(RetinaHead):
             batch_gt_instances_ignore = [None] * num_imgs
 
         (labels, label_weights, bbox_targets, bbox_weights, compensated,
-         reg_ious, sampling_results) = multi_apply(
+         reg_ious, sampling_results, face_stats) = multi_apply(
              self._get_targets_single, [flat_anchors] * num_imgs,
              [torch.cat(flags) for flags in valid_flag_list],
              list(flat_reg.detach()), batch_gt_instances, batch_img_metas,
@@ -147,11 +161,47 @@ class HAMBoxHead(RetinaHead):
             loss_cls = self.loss_cls(
                 flat_cls, labels, label_weights, avg_factor=num_pos)
             loss_bbox = self._box_loss(positive, num_pos, *box_args)
+        self._record_mining_stats(
+            torch.stack(face_stats).sum(0), compensated, reg_ious, labels,
+            label_weights, num_imgs)
         return dict(
             loss_cls=loss_cls,
             loss_bbox=loss_bbox,
             num_pos_norm=stage1_pos.sum().float() / num_imgs,
             num_pos_com=compensated.sum().float() / num_imgs)
+
+    def _record_mining_stats(self, face_stats: Tensor, compensated: Tensor,
+                             reg_ious: Tensor, labels: Tensor,
+                             label_weights: Tensor, num_imgs: int) -> None:
+        """Record the batch's mining statistics in the MessageHub.
+
+        Args:
+            face_stats (Tensor): Shape (3, ): faces, faces with D < K before
+                compensation and after, summed over the batch.
+            compensated, reg_ious, labels, label_weights (Tensor): Per
+                anchor of the batch, shape (B * N, ).
+            num_imgs (int): B.
+        """
+        if getattr(self.assigner, 'num_compensate', None) is None:
+            return
+        num_faces, below_stage1, below_final = face_stats.tolist()
+        num_comp = int(compensated.sum())
+        comp_iou = reg_ious[compensated].sum().item() / max(num_comp, 1)
+        ignored = 0
+        thr = getattr(self.loss_cls, 'ignore_reg_iou_thr', None)
+        if isinstance(self.loss_cls, RegressionAwareFocalLoss) and \
+                thr is not None:
+            ignored = int(((labels == self.num_classes) & (label_weights > 0)
+                           & ~compensated & (reg_ious >= thr)).sum())
+        hub = MessageHub.get_current_instance()
+        for key, value in (
+            ('compensated_per_img', num_comp / num_imgs),
+            ('faces_below_k_stage1', below_stage1 / max(num_faces, 1)),
+            ('faces_below_k_final', below_final / max(num_faces, 1)),
+            ('compensated_reg_iou', comp_iou),
+            ('ignored_negatives_per_img', ignored / num_imgs),
+        ):
+            hub.update_scalar(f'train/hambox/{key}', float(value))
 
     @staticmethod
     def _avg_factor(mask: Tensor) -> float:
@@ -195,8 +245,10 @@ class HAMBoxHead(RetinaHead):
         Returns:
             tuple: per anchor ``labels`` (N, ), ``label_weights`` (N, ),
             ``bbox_targets`` (N, 4), ``bbox_weights`` (N, 4),
-            ``compensated`` (N, ) bool, ``reg_ious`` (N, ), and the
-            ``sampling_result``.
+            ``compensated`` (N, ) bool, ``reg_ious`` (N, ), the
+            ``sampling_result``, and ``face_stats`` (3, ): the number of
+            faces, of faces with fewer than K stage-1 anchors, and of faces
+            with fewer than K anchors after compensation.
         """
         inside_flags = anchor_inside_flags(flat_anchors, valid_flags,
                                            img_meta['img_shape'][:2],
@@ -208,10 +260,11 @@ class HAMBoxHead(RetinaHead):
                 '``allowed_border`` to -1 to skip the condition.')
         anchors = flat_anchors[inside_flags]
         with torch.no_grad():
+            # float32 under AMP too: a large face's area overflows fp16
             reg_bboxes = get_box_tensor(
                 self.bbox_coder.decode(
-                    anchors,
-                    flat_deltas[inside_flags],
+                    anchors.float(),
+                    flat_deltas[inside_flags].float(),
                     max_shape=img_meta['img_shape'][:2])).float()
         pred_instances = InstanceData(priors=anchors, bboxes=reg_bboxes)
         assign_result = self.assigner.assign(pred_instances, gt_instances,
@@ -234,6 +287,7 @@ class HAMBoxHead(RetinaHead):
         reg_ious = assign_result.get_extra_property('reg_ious')
         if reg_ious is None:
             reg_ious = anchors.new_zeros(num_valid)
+        face_stats = self._face_stats(assign_result, compensated)
 
         pos_inds = sampling_result.pos_inds
         neg_inds = sampling_result.neg_inds
@@ -263,4 +317,17 @@ class HAMBoxHead(RetinaHead):
                                 inside_flags).bool()
             reg_ious = unmap(reg_ious, num_total, inside_flags)
         return (labels, label_weights, bbox_targets, bbox_weights,
-                compensated, reg_ious, sampling_result)
+                compensated, reg_ious, sampling_result, face_stats)
+
+    def _face_stats(self, assign_result, compensated: Tensor) -> Tensor:
+        """Faces, faces with D < K before and after compensation: (3, )."""
+        k = getattr(self.assigner, 'num_compensate', 0)
+        gt_inds, num_gts = assign_result.gt_inds, assign_result.num_gts
+        pos = gt_inds > 0
+        stage1 = torch.bincount(
+            gt_inds[pos & ~compensated] - 1, minlength=num_gts)
+        final = torch.bincount(gt_inds[pos] - 1, minlength=num_gts)
+        return torch.stack([
+            stage1.new_tensor(num_gts), (stage1 < k).sum(),
+            (final < k).sum()
+        ])

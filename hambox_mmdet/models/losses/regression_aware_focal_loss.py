@@ -85,6 +85,10 @@ class RegressionAwareFocalLoss(FocalLoss):
                              'together with `compensated`')
         assert reduction_override in (None, 'none', 'mean', 'sum')
         reduction = reduction_override or self.reduction
+        if reduction == 'sum' and (avg_factor is not None
+                                   or com_avg_factor is not None):
+            # as mmdet's weight_reduce_loss: a normaliser means 'mean'
+            raise ValueError('avg_factor can not be used with reduction="sum"')
         compensated = compensated.bool()
         reg_ious = reg_ious.detach().to(pred.dtype)
         # (N, C) loss_weight * focal loss, unreduced; summed over classes

@@ -1,5 +1,5 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 from mmdet.models.task_modules.assigners import AssignResult, BaseAssigner
@@ -9,6 +9,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ...utils import column_tiles, pairwise_iou
+from .hambox_compensation import compensate
 
 
 @TASK_UTILS.register_module()
@@ -31,17 +32,21 @@ class HAMBoxAssigner(BaseAssigner):
        only where that IoU is ``>= compensate_iou_thr`` (T). An anchor is
        given to at most one face.
 
-    Contested anchors. Algorithm 1 visits faces in order and lets the first
-    face take a contested anchor. This implementation is vectorised and order
-    free instead: a candidate anchor goes to the face (among those still
-    short of K) that its regressed box overlaps most; a face keeps its best
-    ``K - D`` such anchors; anchors a full face turned down then try their
-    next-best face, in rounds, until nothing changes. Where no anchor is a
-    candidate of two faces the result is exactly Algorithm 1's (the tests
-    check this against a plain loop); where anchors are contested, each goes
-    to the face it regresses onto best, which Algorithm 1's visiting order
-    does not guarantee. Ties go to the lower face index, then to the lower
-    anchor index.
+    Contested anchors: exactly Algorithm 1, faces visited in index order
+    (the order of ``gt_instances``). Face g takes, among the candidates no
+    face before it took, its best ``K - D`` by regressed IoU, ties to the
+    lower anchor index; a later face then gets its next best. Faces that
+    share no candidate are resolved all at once; those that do are resolved
+    in a few vectorised rounds, with no loop over faces (see
+    :func:`hambox_compensation.sequential_greedy`, which proves the result
+    equal to the sequential loop; the tests check it against a plain loop on
+    thousands of crowded scenes).
+
+    Inputs of any float dtype (fp16 / bf16 under AMP) are computed in
+    float32: a 400 px face's area overflows fp16. An image without faces
+    (e.g. a crop that kept only ignored ones) still marks the anchors in its
+    ignore regions as ignored (-1), and a face that overlaps no anchor (a
+    zero-area face) takes none in low-quality matching.
 
     Args:
         pos_iou_thr (float): Stage-1 positive threshold. Defaults to 0.35.
@@ -56,7 +61,7 @@ class HAMBoxAssigner(BaseAssigner):
         num_compensate (int): K, the number of anchors a face should have
             after compensation. Defaults to 5.
         compensate_iou_thr (float): T, the minimum IoU between a regressed
-            box and the face for its anchor to be compensated.
+            box and the face for its anchor to be compensated, in (0, 1].
             Defaults to 0.5.
         ignore_iof_thr (float): Anchors whose IoF with an ignore region
             (``gt_instances_ignore``) is above this are ignored (neither
@@ -100,6 +105,9 @@ class HAMBoxAssigner(BaseAssigner):
         if num_compensate < 0:
             raise ValueError(
                 f'num_compensate must be >= 0, got {num_compensate}')
+        if not 0 < compensate_iou_thr <= 1:
+            raise ValueError('compensate_iou_thr must be in (0, 1], got '
+                             f'{compensate_iou_thr}')
         if isinstance(neg_iou_thr, (list, tuple)):
             if len(neg_iou_thr) != 2:
                 raise ValueError('neg_iou_thr must be a float or a pair '
@@ -147,18 +155,18 @@ class HAMBoxAssigner(BaseAssigner):
                 'regression output, one box per prior), which this head does '
                 "not pass. Use type='HAMBoxHead' (a RetinaHead that passes "
                 'them) as the bbox_head, or pass `bboxes` from your own head.')
-        priors = get_box_tensor(pred_instances.priors)
-        reg_bboxes = get_box_tensor(pred_instances.bboxes)
+        priors = get_box_tensor(pred_instances.priors).float()
+        reg_bboxes = get_box_tensor(pred_instances.bboxes).detach().float()
         if reg_bboxes.shape != priors.shape:
             raise ValueError(
                 'pred_instances.bboxes must hold one regressed box per prior: '
                 f'got {tuple(reg_bboxes.shape)} for priors of shape '
                 f'{tuple(priors.shape)}')
-        gt_bboxes = get_box_tensor(gt_instances.bboxes)
+        gt_bboxes = get_box_tensor(gt_instances.bboxes).float()
         gt_labels = gt_instances.labels
         ignore_bboxes = None
         if gt_instances_ignore is not None:
-            ignore_bboxes = get_box_tensor(gt_instances_ignore.bboxes)
+            ignore_bboxes = get_box_tensor(gt_instances_ignore.bboxes).float()
 
         device = priors.device
         if 0 < self.gpu_assign_thr < gt_bboxes.shape[0]:
@@ -167,8 +175,8 @@ class HAMBoxAssigner(BaseAssigner):
             if ignore_bboxes is not None:
                 ignore_bboxes = ignore_bboxes.cpu()
 
-        result = self._assign(priors, reg_bboxes.detach(), gt_bboxes,
-                              gt_labels, ignore_bboxes)
+        result = self._assign(priors, reg_bboxes, gt_bboxes, gt_labels,
+                              ignore_bboxes)
         if result.gt_inds.device != device:
             result.gt_inds = result.gt_inds.to(device)
             result.max_overlaps = result.max_overlaps.to(device)
@@ -185,13 +193,16 @@ class HAMBoxAssigner(BaseAssigner):
         gt_inds = priors.new_full((num_priors, ), -1, dtype=torch.long)
         compensated = priors.new_zeros((num_priors, ), dtype=torch.bool)
         reg_ious = priors.new_zeros((num_priors, ))
-        if num_gts == 0 or num_priors == 0:
-            if num_gts == 0:
-                gt_inds[:] = 0
+        if num_priors == 0:
+            return self._result(num_gts, gt_inds, reg_ious, gt_labels,
+                                compensated, reg_ious)
+        ignored = self._ignored_priors(priors, ignore_bboxes)
+        if num_gts == 0:  # background, except inside ignore regions
+            gt_inds[:] = 0
+            if ignored is not None:
+                gt_inds[ignored] = -1
             return self._result(num_gts, gt_inds, priors.new_zeros(num_priors),
                                 gt_labels, compensated, reg_ious)
-        gt_bboxes = gt_bboxes.to(priors.dtype)
-        ignored = self._ignored_priors(priors, ignore_bboxes)
         tiles = list(
             column_tiles(num_gts, num_priors, priors.device, self.tile_elems))
 
@@ -254,12 +265,9 @@ class HAMBoxAssigner(BaseAssigner):
             cand_anchors.append(anchors + cols.start)
             cand_ious.append(reg_overlaps[needy[rows], anchors])
         if cand_faces:
-            faces = torch.cat(cand_faces)
-            order = torch.argsort(faces, stable=True)  # face-major again
-            faces, anchors, ious = self._match_candidates(
-                faces[order],
-                torch.cat(cand_anchors)[order],
-                torch.cat(cand_ious)[order], need)
+            faces, anchors, ious = compensate(
+                torch.cat(cand_faces), torch.cat(cand_anchors),
+                torch.cat(cand_ious), need)
             gt_inds[anchors] = faces + 1
             compensated[anchors] = True
             reg_ious[anchors] = ious
@@ -287,9 +295,12 @@ class HAMBoxAssigner(BaseAssigner):
         As in MaxIoUAssigner, a face whose best anchor IoU (``gt_max``) is at
         least ``min_pos_iou`` takes its first best anchor (``gt_argmax``),
         or all anchors tied at that IoU if ``gt_max_assign_all``; a later
-        face overrides an earlier one.
+        face overrides an earlier one. Unlike MaxIoUAssigner, a face that
+        overlaps no anchor at all (a zero-area face, say) takes nothing:
+        with ``min_pos_iou=0`` it would otherwise take every anchor tied at
+        IoU 0.
         """
-        ok = gt_max >= self.min_pos_iou
+        ok = (gt_max >= self.min_pos_iou) & (gt_max > 0)
         face_ids = torch.arange(
             1, gt_bboxes.size(0) + 1, device=priors.device)
         winner = torch.zeros_like(gt_inds)
@@ -304,61 +315,6 @@ class HAMBoxAssigner(BaseAssigner):
                 hit = (overlaps == gt_max[:, None]) & ok[:, None]
                 winner[cols] = (hit.long() * face_ids[:, None]).max(dim=0)[0]
         gt_inds[winner > 0] = winner[winner > 0]
-
-    @staticmethod
-    def _match_candidates(faces: Tensor, anchors: Tensor, ious: Tensor,
-                          need: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Give each face up to ``need`` candidate anchors, one face each.
-
-        Args:
-            faces (Tensor): (P, ) face index of each candidate pair.
-            anchors (Tensor): (P, ) anchor index of each candidate pair.
-            ious (Tensor): (P, ) regressed IoU of each pair.
-            need (Tensor): (num_gts, ) how many anchors each face may take.
-
-        Returns:
-            tuple[Tensor, Tensor, Tensor]: faces, anchors and IoUs of the
-            accepted pairs.
-        """
-        need = need.clone()
-        num_gts = need.numel()
-        taken_faces, taken_anchors, taken_ious = [], [], []
-        while faces.numel() > 0:
-            # sort by IoU, highest first (stable: ties keep face-major order)
-            order = torch.argsort(ious, descending=True, stable=True)
-            faces, anchors, ious = faces[order], anchors[order], ious[order]
-            # each anchor proposes to its best face: its first pair
-            by_anchor = torch.argsort(anchors, stable=True)
-            sorted_anchors = anchors[by_anchor]
-            first = torch.ones_like(sorted_anchors, dtype=torch.bool)
-            first[1:] = sorted_anchors[1:] != sorted_anchors[:-1]
-            proposals = by_anchor[first].sort()[0]  # keeps IoU order
-            # each face accepts its best `need` proposals
-            prop_faces = faces[proposals]
-            by_face = torch.argsort(prop_faces, stable=True)
-            grouped = prop_faces[by_face]
-            counts = torch.bincount(grouped, minlength=num_gts)
-            starts = torch.cumsum(counts, 0) - counts
-            rank = torch.arange(
-                grouped.numel(), device=grouped.device) - starts[grouped]
-            accepted = proposals[by_face[rank < need[grouped]]]
-            if accepted.numel() == 0:  # cannot happen; guards the loop
-                break
-            taken_faces.append(faces[accepted])
-            taken_anchors.append(anchors[accepted])
-            taken_ious.append(ious[accepted])
-            need -= torch.bincount(faces[accepted], minlength=num_gts)
-            taken = torch.zeros(
-                int(anchors.max()) + 1, dtype=torch.bool,
-                device=anchors.device)
-            taken[anchors[accepted]] = True
-            keep = ~taken[anchors] & (need[faces] > 0)
-            faces, anchors, ious = faces[keep], anchors[keep], ious[keep]
-        if not taken_faces:
-            empty = need.new_zeros((0, ))
-            return empty, empty, ious.new_zeros((0, ))
-        return (torch.cat(taken_faces), torch.cat(taken_anchors),
-                torch.cat(taken_ious))
 
     @staticmethod
     def _result(num_gts: int, gt_inds: Tensor, max_overlaps: Tensor,
