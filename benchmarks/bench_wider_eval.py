@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from reference_wider_eval import reference_evaluate  # noqa: E402
 
-from hambox_mmdet.evaluation.functional import (  # noqa: E402
+from hambox_mmdet.evaluation.wider import (  # noqa: E402
     SETTINGS, evaluate_wider, load_wider_gt, read_pred_dir, write_pred_dir)
 
 

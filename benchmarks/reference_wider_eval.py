@@ -6,7 +6,7 @@ One Python loop per prediction (``image_evaluation``), one per threshold
 ``VOCap``), exactly in the order of the official ``evaluation.m``,
 ``norm_score.m``, ``boxoverlap.m`` and ``VOCap.m``. MATLAB semantics that
 matter are emulated explicitly, independently of the vectorised code in
-:mod:`hambox_mmdet.evaluation.functional.wider_eval`:
+:mod:`hambox_mmdet.evaluation.wider`:
 
 - ``max`` ignores NaN; ``[m, i] = max(v)`` returns the first maximum;
 - ``x / 0`` gives NaN (0 / 0) or +-Inf;

@@ -10,7 +10,11 @@ Usage::
 ``PRED_DIR`` holds ``<event>/<image stem>.txt`` files: line 1 the image
 name, line 2 the number of boxes N, then N lines ``x y w h score``. Images
 without a file count as having no detections (their faces are missed, as
-officially); their number is printed.
+officially); their number is printed. A box of negative width or height is
+scored as the official tool scores it (``x2 = x + w``: in practice a false
+positive), with a warning giving their number. What the official reader
+cannot read (a non-numeric field, a wrong number of fields or of lines) and
+NaN / inf values stop the run with one line naming the file and the line.
 """
 import argparse
 import json
@@ -23,7 +27,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from hambox_mmdet.evaluation.functional import (  # noqa: E402
+from hambox_mmdet.evaluation.wider import (  # noqa: E402
     evaluate_wider, load_wider_gt, plot_pr_curves, read_pred_dir)
 
 
@@ -66,6 +70,11 @@ def run(args: argparse.Namespace) -> dict:
         print(f'{setting.capitalize():<6} Val AP: {ap:.4f}')
     print(f'prediction files: {len(preds)} read, {len(missing)} missing '
           f'(of {len(gt)} val images); {result.num_predictions} boxes')
+    if result.num_negative_size:
+        print(f'NOTE: {result.num_negative_size} box(es) of negative width '
+              f'or height in {len(result.negative_size_keys)} file(s), '
+              'scored as the official tool does (in practice false '
+              'positives)')
     if args.only_present_images:
         print(f'NOTE: --only-present-images: the APs cover only the '
               f'{len(preds)} images with a prediction file and are not '

@@ -2,6 +2,7 @@
 """Tests of tools/eval_widerface.py (run as a script and in-process)."""
 import importlib.util
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mmengine.logging import MMLogger
 
-from hambox_mmdet.evaluation.functional import (SETTINGS, evaluate_wider,
-                                                load_wider_gt, write_pred_dir)
+from hambox_mmdet.evaluation.wider import (SETTINGS, evaluate_wider,
+                                           load_wider_gt, write_pred_dir)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_wider_eval import synthetic_preds, write_fake_mats  # noqa: E402
@@ -57,13 +59,17 @@ FAKE_PREDS = {
 
 @needs_wider
 def test_script_json_equals_metric(tmp_path):
-    """Subprocess run on a written folder: same APs as the metric."""
+    """Subprocess run on a written folder: same APs as the metric; boxes of
+    negative width or height scored with a warning (mmengine logger)."""
     from hambox_mmdet.evaluation import WIDERFaceMetric
     from test_wider_face_metric import run_metric, to_samples
     gt = load_wider_gt(str(GT_DIR))
     rng = np.random.default_rng(5)
     keys = [gt.image_keys[i] for i in rng.choice(len(gt), 30, replace=False)]
-    preds = synthetic_preds(gt, keys, rng)
+    preds = synthetic_preds(gt, keys, rng, negative=0.02)
+    num_negative = sum(int((p[:, 2:4] < 0).any(axis=1).sum())
+                       for p in preds.values())
+    assert num_negative > 0
     pred_dir = tmp_path / 'preds'
     metric = WIDERFaceMetric(gt_dir=str(GT_DIR), outfile_prefix=str(pred_dir))
     metric_aps = run_metric(metric, to_samples(preds))
@@ -78,6 +84,9 @@ def test_script_json_equals_metric(tmp_path):
     assert f'{len(gt) - 30} missing' in proc.stdout
     assert 'count as missed' in proc.stdout
     assert f"Hard   Val AP: {aps['hard']:.4f}" in proc.stdout
+    assert f'{num_negative} predicted box(es) of negative width or ' \
+        'height' in proc.stdout + proc.stderr
+    assert f'NOTE: {num_negative} box(es) of negative width' in proc.stdout
     assert out_png.read_bytes()[:4] == b'\x89PNG'
 
 
@@ -124,8 +133,8 @@ def test_in_process_counts_missing_and_only_present(tmp_path, fake_gt,
 @pytest.mark.parametrize('line,what', [
     ('1 2 3 4 nan', 'NaN or inf'),
     ('1 2 inf 4 0.5', 'NaN or inf'),
-    ('1 2 -3 4 0.5', 'negative width or height'),
     ('1 2 3 4 x', 'non-numeric'),
+    ('1 2 3 4', 'expected 5 fields'),
 ])
 def test_in_process_bad_values_name_file_and_line(tmp_path, fake_gt, line,
                                                   what):
@@ -141,6 +150,47 @@ def test_in_process_bad_values_name_file_and_line(tmp_path, fake_gt, line,
     msg = str(e.value.code)
     assert msg.startswith('error: ') and str(bad) in msg
     assert 'line 5' in msg and what in msg, msg
+
+
+class LogCapture(logging.Handler):
+
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+def test_negative_sizes_scored_with_a_warning(tmp_path, fake_gt, capsys):
+    """Boxes of negative width or height are read and scored as the
+    official tool does (false positives here), with a count."""
+    tool = load_tool()
+    preds = {k: v.copy() for k, v in FAKE_PREDS.items()}
+    preds['0--Parade/0_a'] = np.vstack([
+        preds['0--Parade/0_a'], [[12, 6, -7, 8, 0.95], [5, 14, 7, -8, 0.4],
+                                 [1, 2, -0.5, -0.5, 0.2]]])
+    pred_dir = tmp_path / 'preds'
+    write_pred_dir(str(pred_dir), preds)
+    out_json = tmp_path / 'aps.json'
+    logger = MMLogger.get_instance('test_eval_widerface_tool:negative')
+    handler = LogCapture()
+    logger.addHandler(handler)
+    try:
+        tool.main([str(pred_dir), '--gt-dir', str(fake_gt), '--json',
+                   str(out_json)])
+    finally:
+        logger.removeHandler(handler)
+    out = capsys.readouterr().out
+    assert 'NOTE: 3 box(es) of negative width or height in 1 file(s)' in out
+    warned = [m for lvl, m in handler.messages if lvl == logging.WARNING]
+    assert len(warned) == 1
+    assert '3 predicted box(es) of negative width or height' in warned[0]
+    gt = load_wider_gt(str(fake_gt))
+    far = {k: v.copy() for k, v in preds.items()}
+    far['0--Parade/0_a'][3:, :4] = [500, 500, 5, 5]
+    aps = json.loads(out_json.read_text())
+    assert aps == evaluate_wider(preds, gt).aps == evaluate_wider(far, gt).aps
 
 
 def test_in_process_missing_inputs(tmp_path, fake_gt):

@@ -1,19 +1,21 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """Tests of the numpy WIDER FACE evaluation against hand-computed APs and
 against a loop-by-loop transliteration of the official MATLAB code."""
+import logging
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mmengine.logging import MMLogger
 
-from hambox_mmdet.evaluation.functional import (SETTINGS, WiderFaceGT,
-                                                best_overlaps, evaluate_wider,
-                                                load_wider_gt, matlab_round,
-                                                plot_pr_curves, read_pred_dir,
-                                                voc_ap, wider_thresholds,
-                                                write_pred_dir)
+from hambox_mmdet.evaluation.wider import (SETTINGS, WiderFaceGT,
+                                           best_overlaps, evaluate_wider,
+                                           load_wider_gt, matlab_round,
+                                           plot_pr_curves, read_pred_dir,
+                                           voc_ap, wider_thresholds,
+                                           write_pred_dir)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'benchmarks'))
@@ -249,7 +251,6 @@ def test_predictions_for_unknown_images_raise():
 @pytest.mark.parametrize('bad,match', [
     (np.array([[0, 0, 1, 1, np.nan]]), 'NaN or inf'),
     (np.array([[0, 0, np.inf, 1, 0.5]]), 'NaN or inf'),
-    (np.array([[0, 0, -1, 1, 0.5]]), 'negative'),
     (np.zeros((2, 4)), 'shape'),
 ])
 def test_bad_prediction_arrays_raise(bad, match):
@@ -273,8 +274,124 @@ def test_gt_list_index_out_of_range():
         make_gt([('e/a', [FACE_A], [2])])
 
 
+class LogCapture(logging.Handler):
+
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+@pytest.fixture
+def mm_log(request):
+    """Messages of the current mmengine logger (what print_log uses): a
+    new instance per test, so that it is the current one."""
+    logger = MMLogger.get_instance(f'test_wider_eval:{request.node.name}')
+    handler = LogCapture()
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize('arith', ['auto', 'float', 'int32'])
+def test_negative_size_box_is_scored_as_a_false_positive(arith, mm_log):
+    """The official tool reads a box of negative width or height and
+    scores it: x2 = x + w lies left of x, the intersection width is <= 0
+    for every face, so it is a false positive. Same counts as the box moved
+    far away, and a warning with the count."""
+    gt = make_gt([('e/img', [FACE_A, FACE_B], [1, 2])], int_boxes=True)
+    on_a = [30, 10, -20, 20]  # corners of FACE_A, x1 and x2 swapped
+    on_b = [100, 120, 20, -20]  # FACE_B, y1 and y2 swapped
+    both = [120, 120, -20, -20]  # FACE_B, both swapped (positive area)
+    preds = {'e/img': np.array([det(on_a, 0.95), det(FACE_A, 0.9),
+                                det(on_b, 0.8), det(both, 0.7),
+                                det(FACE_B, 0.6)])}
+    far = {'e/img': preds['e/img'].copy()}
+    far['e/img'][[0, 2, 3], :4] = FAR
+    result = evaluate_wider(preds, gt, iou_arith=arith)
+    expected = evaluate_wider(far, gt, iou_arith=arith)
+    for setting in SETTINGS:
+        a, b = result.settings[setting], expected.settings[setting]
+        np.testing.assert_array_equal(a.proposals, b.proposals)
+        np.testing.assert_array_equal(a.recalled, b.recalled)
+        assert a.ap == b.ap
+    # by hand: scores normalise to 1, 6/7, 4/7, 2/7, 0; FP, TP, FP, FP,
+    # TP: PR points (0, 0), (.5, .5), (.5, 1/3), (.5, .25), (1, .4)
+    assert result.settings['hard'].ap == pytest.approx(0.5 * 0.5 + 0.5 * 0.4)
+    assert_same(result, reference_evaluate(preds, gt, iou_arith=arith))
+    assert result.num_negative_size == 3
+    assert result.negative_size_keys == ['e/img']
+    assert expected.num_negative_size == 0
+    warnings_ = [m for lvl, m in mm_log.messages if lvl == logging.WARNING]
+    assert len(warnings_) == 1, mm_log.messages
+    assert '3 predicted box(es) of negative width or height in 1 image' \
+        in warnings_[0]
+
+
+def test_negative_size_below_one_pixel_as_matlab():
+    """-1 < w < 0 can overlap a face, exactly as MATLAB computes it.
+
+    Face: a point, x y w h = 10 10 0 0 (area 1 with the +1 convention).
+    Prediction 10.3 10.3 -0.6 -0.6: float64 corners 10.3 / 9.7, overlap
+    0.16 / 1 (a false positive); MATLAB's int32 arithmetic rounds both
+    corners to 10 (intersection 1), and int32(1 + 0.16) - 1 = 0 makes the
+    overlap 1 / 0 = intmax: a hit.
+    """
+    gt = make_gt([('e/img', [[10, 10, 0, 0]], [1])], int_boxes=True)
+    preds = {'e/img': np.array([[10.3, 10.3, -0.6, -0.6, 0.9],
+                                [FAR[0], FAR[1], 5, 5, 0.1]])}
+    best_idx, best_ov = best_overlaps(gt.boxes[0], preds['e/img'][:, :4],
+                                      int_arith=True)
+    assert best_ov[0] == np.inf and best_ov[1] == 0
+    _, best_ov = best_overlaps(gt.boxes[0], preds['e/img'][:, :4],
+                               int_arith=False)
+    assert best_ov[0] == pytest.approx(0.16)
+    assert ap_of(preds, gt) == 1.0  # auto: int32 for integer ground truth
+    assert ap_of(preds, gt, iou_arith='float') == 0.0
+    for arith in ('auto', 'float'):
+        assert_same(
+            evaluate_wider(preds, gt, iou_arith=arith),
+            reference_evaluate(preds, gt, iou_arith=arith))
+    # a zero-width face (x y w h = 10 10 0 20): w = -0.2 overlaps it by
+    # 0.8 * 21 / 21 = 0.8 in float64 (and 21 / 17 -> 1 in int32)
+    gt = make_gt([('e/img', [[10, 10, 0, 20]], [1])], int_boxes=True)
+    preds = {'e/img': np.array([[10, 10, -0.2, 20, 0.9],
+                                [FAR[0], FAR[1], 5, 5, 0.1]])}
+    _, best_ov = best_overlaps(gt.boxes[0], preds['e/img'][:, :4], False)
+    assert best_ov[0] == pytest.approx(0.8)
+    assert ap_of(preds, gt, iou_arith='float') == 1.0
+    assert ap_of(preds, gt) == 1.0
+
+
+def test_voc_ap_equals_mmdet_average_precision_up_to_float32():
+    """mmdet's average_precision(mode='area') is the same VOC sum, but it
+    stores the AP in float32 (and its np.maximum would propagate a NaN
+    precision, where MATLAB's max ignores it): it equals float32(voc_ap)
+    exactly, and so differs from the float64 AP by up to ~3e-8, beyond the
+    1e-12 the evaluator is checked to. voc_ap stays."""
+    from mmdet.evaluation.functional import average_precision
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for _ in range(500):
+        n = int(rng.integers(1, 60))
+        recall = np.sort(rng.random(n))
+        recall[rng.random(n) < 0.2] = 0  # repeated recall values
+        recall = np.sort(recall)
+        precision = rng.random(n)
+        ours = voc_ap(recall, precision)
+        theirs = average_precision(recall, precision, mode='area')
+        assert float(theirs) == float(np.float32(ours))
+        worst = max(worst, abs(float(theirs) - ours))
+    assert 1e-12 < worst < 1e-7
+
+
 # ------------------------------------------------ against the MATLAB oracle
-def random_scene(rng, num_images=12, int_boxes=True):
+def random_scene(rng, num_images=12, int_boxes=True, negative=0.0):
+    """Random faces and predictions; ``negative``: the fraction of
+    predictions given a negative width and / or height (in quarter pixels,
+    so -0.25 .. -0.75 below one pixel too)."""
     images, preds = [], {}
     for i in range(num_images):
         n = int(rng.integers(0, 7))
@@ -301,6 +418,9 @@ def random_scene(rng, num_images=12, int_boxes=True):
                           rng.integers(0, 25, (m, 2))]).astype(float)
         use_rand = rng.random(m) < 0.3
         dets = np.where(use_rand[:, None], rand, jit)
+        flip = rng.random((m, 2)) < negative
+        dets[:, 2:] = np.where(flip, -rng.integers(1, 13, (m, 2)) / 4,
+                               dets[:, 2:])
         scores = np.round(rng.random(m), 2)  # ties in score
         preds[f'ev{i % 3}/img_{i}'] = np.hstack([dets, scores[:, None]])
     return make_gt(images, int_boxes=int_boxes), preds
@@ -337,9 +457,26 @@ def test_random_scenes_match_matlab_transliteration(seed, arith):
     assert_same(result, ref)
 
 
-def synthetic_preds(gt, keys, rng, n_false=15):
+@pytest.mark.parametrize('seed', range(6))
+@pytest.mark.parametrize('arith', ['auto', 'float', 'int32'])
+def test_random_scenes_with_negative_sizes_match_matlab(seed, arith):
+    """Boxes of negative width / height are scored as the MATLAB code."""
+    rng = np.random.default_rng(100 + seed)
+    gt, preds = random_scene(rng, num_images=20, int_boxes=seed % 2 == 0,
+                             negative=0.3)
+    num_negative = sum(int((p[:, 2:4] < 0).any(axis=1).sum())
+                       for p in preds.values())
+    assert num_negative > 0
+    result = evaluate_wider(preds, gt, iou_arith=arith)
+    assert result.num_negative_size == num_negative
+    assert_same(result, reference_evaluate(preds, gt, iou_arith=arith))
+
+
+def synthetic_preds(gt, keys, rng, n_false=15, negative=0.0):
     """Jittered gt boxes (some twice) with random scores plus random false
-    positives; x y w h score."""
+    positives; x y w h score. ``negative``: fraction of boxes turned into
+    their mirror image, x y w h -> x + w, y + h, -w, -h (same corners,
+    negative sizes)."""
     preds = {}
     for key in keys:
         boxes = gt.boxes[gt.key_to_index[key]]
@@ -354,7 +491,11 @@ def synthetic_preds(gt, keys, rng, n_false=15):
                         rng.uniform(2, 80, (n_false, 2))])
         scores = np.concatenate([rng.uniform(0.2, 1, len(jit)),
                                  rng.uniform(0.01, 0.8, n_false)])
-        preds[key] = np.hstack([np.vstack([jit, fp]), scores[:, None]])
+        dets = np.vstack([jit, fp])
+        flip = rng.random(len(dets)) < negative
+        dets[flip, :2] += dets[flip, 2:]
+        dets[flip, 2:] *= -1
+        preds[key] = np.hstack([dets, scores[:, None]])
     return preds
 
 
@@ -389,6 +530,14 @@ def test_real_ground_truth_matches_matlab_transliteration(arith):
     assert_same(result, ref)
     assert result.num_missing_images == len(gt) - len(keys)
     assert 0 < result.aps['hard'] < result.aps['easy'] < 1
+    # a tenth of the boxes mirrored to negative sizes: scored as MATLAB
+    # does, false positives, so the AP drops
+    rng = np.random.default_rng(7)
+    neg = synthetic_preds(gt, keys, rng, negative=0.1)
+    result_neg = evaluate_wider(neg, gt, iou_arith=arith)
+    assert_same(result_neg, reference_evaluate(neg, gt, iou_arith=arith))
+    assert result_neg.num_negative_size > 0
+    assert result_neg.aps['hard'] < result.aps['hard']
 
 
 @needs_wider
@@ -509,7 +658,8 @@ def test_write_read_roundtrip_is_exact(tmp_path):
     ('img\n1\n1 2 3 4 0.5\n1 2 3 4 0.5\n', 4, 'unexpected content'),
     ('img\n2\n1 2 3 4 0.5\n1 2 3 4 nan\n', 4, 'NaN or inf'),
     ('img\n2\n1 2 3 4 0.5\ninf 2 3 4 0.1\n', 4, 'NaN or inf'),
-    ('img\n2\n1 2 3 4 0.5\n1 2 -3 4 0.1\n', 4, 'negative'),
+    ('img\n2\n1 2 3 4 0.5\n1 2 -3 4 nan\n', 4, 'NaN or inf'),
+    ('img\n2\n1 2 -3 4 0.5\n1 2 3 4\n', 4, 'expected 5 fields'),
 ])
 def test_malformed_files_name_file_and_line(tmp_path, content, line, what):
     (tmp_path / 'ev').mkdir()
@@ -518,6 +668,18 @@ def test_malformed_files_name_file_and_line(tmp_path, content, line, what):
         read_pred_dir(str(tmp_path), ['ev/img'])
     msg = str(e.value)
     assert f'img.txt: line {line}:' in msg and what in msg, msg
+
+
+def test_negative_sizes_are_read_as_written(tmp_path):
+    """The official reader takes them; the evaluator scores them."""
+    (tmp_path / 'ev').mkdir()
+    (tmp_path / 'ev' / 'img.txt').write_text(
+        'img\n3\n1 2 -3 4 0.5\n1 2 3 -0.5 0.25\n-1 -2 -3 -4 0.125\n')
+    preds, missing = read_pred_dir(str(tmp_path), ['ev/img'])
+    assert not missing
+    np.testing.assert_array_equal(
+        preds['ev/img'],
+        [[1, 2, -3, 4, .5], [1, 2, 3, -.5, .25], [-1, -2, -3, -4, .125]])
 
 
 def test_trailing_blank_lines_and_crlf_are_fine(tmp_path):

@@ -13,8 +13,8 @@ from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 
 from hambox_mmdet.evaluation import WIDERFaceMetric  # noqa: F401 (registers)
-from hambox_mmdet.evaluation.functional import (SETTINGS, evaluate_wider,
-                                                load_wider_gt, read_pred_dir)
+from hambox_mmdet.evaluation.wider import (SETTINGS, evaluate_wider,
+                                           load_wider_gt, read_pred_dir)
 from hambox_mmdet.evaluation.metrics import wider_image_key
 from mmdet.registry import METRICS
 from mmdet.structures import DetDataSample
@@ -44,8 +44,10 @@ class LogCapture(logging.Handler):
 
 
 @pytest.fixture
-def log_capture():
-    logger = MMLogger.get_instance('test_wider_face_metric')
+def log_capture(request):
+    # a new instance per test: the newest is mmengine's current logger
+    logger = MMLogger.get_instance(f'test_wider_face_metric:'
+                                   f'{request.node.name}')
     handler = LogCapture()
     logger.addHandler(handler)
     yield handler
@@ -132,6 +134,37 @@ def test_metric_on_fake_ground_truth(tmp_path, log_capture):
     assert 'count as missed' in log
 
 
+def test_metric_scores_negative_sizes_as_official(tmp_path, log_capture):
+    """A predicted box with x2 < x1 or y2 < y1 has a negative width or
+    height: scored as the official tool does (a false positive here), with
+    a warning giving the count, and written to the submission files as
+    is."""
+    write_fake_mats(tmp_path)
+    gt = load_wider_gt(str(tmp_path))
+    preds = {
+        '0--Parade/0_a': np.array([[5, 6, 7, 8, 0.9], [12, 6, -7, 8, 0.95],
+                                   [5, 14, 7, -8, 0.5]]),
+        '1--Handshaking/1_a': np.array([[9, 9, 9, 9, 0.7],
+                                        [90, 9, 9, 9, 0.2]]),
+    }
+    far = {k: v.copy() for k, v in preds.items()}
+    far['0--Parade/0_a'][1:, :4] = [500, 500, 5, 5]
+    out_dir = tmp_path / 'submission'
+    metric = METRICS.build(dict(type='WIDERFaceMetric', gt_dir=str(tmp_path),
+                                outfile_prefix=str(out_dir)))
+    out = run_metric(metric, to_samples(preds))
+    expected = evaluate_wider(as_float32_xywh(preds), gt)
+    assert out == {f'widerface/{s}': expected.aps[s] for s in SETTINGS}
+    assert expected.aps == evaluate_wider(as_float32_xywh(far), gt).aps
+    assert expected.num_negative_size == 2
+    log = '\n'.join(log_capture.messages)
+    assert '2 predicted box(es) of negative width or height in 1 image' \
+        in log
+    assert 'NOTE: 2 box(es) of negative width or height' in log
+    back, _ = read_pred_dir(str(out_dir), gt.image_keys)
+    assert (back['0--Parade/0_a'][:, 2:4] < 0).any(axis=1).sum() == 2
+
+
 @needs_wider
 @pytest.mark.parametrize('only_present', [False, True])
 def test_metric_matches_evaluate_wider_on_real_gt(tmp_path, log_capture,
@@ -181,7 +214,7 @@ def test_submission_only_mode_writes_files_without_ap(tmp_path):
     from mmdet.registry import METRICS
 
     import hambox_mmdet  # noqa: F401
-    from hambox_mmdet.evaluation.functional import read_pred_dir
+    from hambox_mmdet.evaluation.wider import read_pred_dir
     with pytest.raises(ValueError, match='outfile_prefix'):
         METRICS.build(dict(type='WIDERFaceMetric', gt_dir=None))
     metric = METRICS.build(
@@ -203,7 +236,7 @@ def test_submission_only_mode_writes_files_without_ap(tmp_path):
 
 
 def test_gt_dir_with_tilde(tmp_path, monkeypatch, tiny_data):
-    from hambox_mmdet.evaluation.functional import load_wider_gt
+    from hambox_mmdet.evaluation.wider import load_wider_gt
     monkeypatch.setenv('HOME', str(tiny_data.parent))
     gt = load_wider_gt(f'~/{tiny_data.name}/eval_tools/ground_truth')
     assert len(gt.image_keys) == 50

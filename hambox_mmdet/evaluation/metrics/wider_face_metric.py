@@ -9,10 +9,10 @@ from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
-from ..functional.wider_eval import (IOU_ARITH_MODES, WiderEvalResult,
-                                     WiderFaceGT, evaluate_wider,
-                                     load_wider_gt, plot_pr_curves,
-                                     write_pred_dir)
+from ..wider import (IOU_ARITH_MODES, WiderEvalResult, WiderFaceGT,
+                     evaluate_wider, load_wider_gt, plot_pr_curves,
+                     write_pred_dir)
+from .predictions import predicted_boxes, sample_dict, xywh_score
 
 
 def wider_image_key(img_path: str) -> str:
@@ -21,25 +21,21 @@ def wider_image_key(img_path: str) -> str:
     return f'{path.parent.name}/{path.stem}'
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 @METRICS.register_module()
 class WIDERFaceMetric(BaseMetric):
     """The official WIDER FACE val evaluation (Easy / Medium / Hard AP).
 
     Predictions are matched against the official evaluation ground truth
     (``eval_tools/ground_truth/*.mat``) exactly as the MATLAB tool does (see
-    :mod:`hambox_mmdet.evaluation.functional.wider_eval`). Images are
+    :mod:`hambox_mmdet.evaluation.wider`). Images are
     identified by ``'<event folder>/<file stem>'`` of ``img_path``.
 
     By default the faces of val images without a prediction count as missed
     (the official full-val protocol, the numbers papers quote). Evaluating
     only the images that were predicted is an explicit choice
-    (``only_present_images=True``) and is reported as such in the log.
+    (``only_present_images=True``) and is reported as such in the log. A
+    box with ``x2 < x1`` or ``y2 < y1`` (negative width or height) is
+    scored as the official tool scores it, with a warning giving the count.
 
     Args:
         gt_dir (str, optional): folder with ``wider_face_val.mat`` and
@@ -105,19 +101,9 @@ class WIDERFaceMetric(BaseMetric):
         ``pred_instances.bboxes`` are ``x1 y1 x2 y2`` in original image
         coordinates (mmdet's test loop predicts with ``rescale=True``).
         """
-        for data_sample in data_samples:
-            if hasattr(data_sample, 'to_dict'):
-                data_sample = data_sample.to_dict()
-            pred = data_sample['pred_instances']
-            bboxes = _to_numpy(pred['bboxes']).astype(np.float64)
-            scores = _to_numpy(pred['scores']).astype(np.float64)
-            bboxes = bboxes.reshape(-1, 4)
-            xywh = np.empty((len(bboxes), 5), dtype=np.float64)
-            xywh[:, :2] = bboxes[:, :2]
-            xywh[:, 2:4] = bboxes[:, 2:4] - bboxes[:, :2]
-            xywh[:, 4] = scores.reshape(-1)
-            self.results.append(
-                (wider_image_key(data_sample['img_path']), xywh))
+        for data_sample in map(sample_dict, data_samples):
+            self.results.append((wider_image_key(data_sample['img_path']),
+                                 xywh_score(*predicted_boxes(data_sample))))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Evaluate the collected predictions.
@@ -172,6 +158,12 @@ class WIDERFaceMetric(BaseMetric):
             f'{result.num_predictions} boxes; overlaps: '
             f'iou_arith={result.iou_arith!r}'
         ]
+        if result.num_negative_size:
+            lines.append(
+                f'NOTE: {result.num_negative_size} box(es) of negative width '
+                f'or height in {len(result.negative_size_keys)} image(s), '
+                'scored as the official tool does (in practice false '
+                'positives).')
         if result.only_present_images:
             lines.append(
                 f'NOTE: only_present_images=True: these numbers cover only '
