@@ -15,6 +15,10 @@ COMPONENTS = [
     ('TRANSFORMS', 'RandomSquareCrop'),
     ('TRANSFORMS', 'DataAnchorSampling'),
     ('METRICS', 'WIDERFaceMetric'),
+    ('DATASETS', 'FDDBDataset'),
+    ('METRICS', 'FDDBMetric'),
+    ('DATASETS', 'FaceEvalDataset'),
+    ('METRICS', 'FaceEvalMetric'),
 ]
 
 

@@ -1,0 +1,27 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""The official FDDB evaluation (Jain and Learned-Miller, 2010), vectorised.
+
+Reproduces the UMass ``evaluate`` program (discrete and continuous ROC over
+all folds) with numpy, scipy and OpenCV's drawing routines, split by job:
+
+- :mod:`.ground_truth`: the ``FDDB-folds`` files (:func:`load_fddb_folds`,
+  :class:`FDDBGroundTruth`) and image sizes from the image headers;
+- :mod:`.matching`: mask overlaps, Hungarian matching, the score sweep
+  (:func:`evaluate_fddb`), with its result in :mod:`.results`;
+- :mod:`.io`: detection files in the official layout;
+- :mod:`.plot`: the two ROC curves as a PNG.
+"""
+from .ground_truth import (FDDBGroundTruth, ellipse_bboxes, load_fddb_folds,
+                           read_ellipse_list, read_fold_list,
+                           read_image_sizes)
+from .io import (read_detection_file, read_detections, write_detections)
+from .matching import evaluate_fddb, pair_overlaps
+from .plot import plot_roc_curves
+from .results import FDDBResult
+
+__all__ = [
+    'FDDBGroundTruth', 'ellipse_bboxes', 'load_fddb_folds',
+    'read_ellipse_list', 'read_fold_list', 'read_image_sizes',
+    'read_detection_file', 'read_detections', 'write_detections',
+    'evaluate_fddb', 'pair_overlaps', 'plot_roc_curves', 'FDDBResult'
+]

@@ -1,0 +1,362 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""FDDB matching: mask overlaps of ellipses and rectangles, the one-to-one
+maximum-weight matching at every score threshold, and the ROC curves.
+
+What the official ``evaluate`` program does (and this module reproduces):
+
+- Each face ellipse is drawn filled on an image-sized canvas with OpenCV's
+  ellipse routine: centre rounded to the nearest pixel (after a float32
+  conversion), half-axes truncated to integers, angle
+  ``(pi - angle) * 180 / pi`` degrees. Each detection ``left top width
+  height`` is drawn as a filled rectangle between the rounded corners
+  ``(left, top)`` and ``(left + width, top + height)``, both inclusive.
+  Anything outside the image is lost. The overlap of a pair is
+  ``|A and B| / |A or B|`` counted in pixels.
+- For each distinct detection score ``s`` of an image (ascending), the
+  detections with score ``>= s`` are matched one-to-one to the faces by a
+  maximum-weight (Hungarian) matching on the overlaps. Matched pairs with a
+  positive overlap add that overlap to the continuous score and, if it
+  exceeds 0.5, one true positive to the discrete score; every other valid
+  detection is a false positive.
+- The image results are summed over all images at every distinct score of
+  the whole detection set; an image without detections adds a point at an
+  infinite threshold. TPR = TP / (number of faces).
+
+Here the ellipse is drawn once per face (on a canvas of the image's size,
+so the clipping is the official one) and kept as an integral image of its
+bounding patch: the pixel count of its intersection with any rectangle is
+then four look-ups, for all face-detection pairs of all images at once. Only
+the pairs with a positive overlap enter the matching; it is solved per
+connected group of faces and detections, in closed form where a group has
+one face or one detection (the best overlap among its valid detections), and
+with :func:`scipy.optimize.linear_sum_assignment` otherwise.
+"""
+from typing import List, Mapping, Sequence, Tuple
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .ground_truth import FDDBGroundTruth
+from .results import FDDBResult
+
+DISCRETE_IOU_THR = 0.5
+
+
+def ellipse_draw_params(ellipse: Sequence[float]) -> Tuple[tuple, tuple,
+                                                           float]:
+    """The arguments the official tool passes to OpenCV's ellipse routine.
+
+    Args:
+        ellipse: ``major_radius minor_radius angle(rad) cx cy``.
+
+    Returns:
+        tuple: ``(cx, cy)`` int centre, ``(major, minor)`` int half-axes,
+        angle in degrees.
+    """
+    major, minor, angle, cx, cy = (float(v) for v in ellipse[:5])
+    centre = (int(np.rint(np.float32(cx))), int(np.rint(np.float32(cy))))
+    return centre, (int(major), int(minor)), (np.pi - angle) * 180 / np.pi
+
+
+def rect_corners(dets: np.ndarray) -> np.ndarray:
+    """Rounded corner pixels of ``left top width height`` boxes.
+
+    Args:
+        dets (np.ndarray): (K, >=4) ``left top width height ...``.
+
+    Returns:
+        np.ndarray: (K, 4) int64 ``x1 y1 x2 y2`` with x1 <= x2, y1 <= y2:
+        the inclusive pixel range (before clipping to the image), as OpenCV
+        fills between ``round(left, top)`` and ``round(left + w, top + h)``.
+    """
+    d = np.asarray(dets, dtype=np.float64)
+    if d.size == 0:
+        return np.zeros((0, 4), np.int64)
+    with np.errstate(over='ignore', invalid='ignore'):
+        p1 = np.rint(d[:, :2].astype(np.float32)).astype(np.float64)
+        p2 = np.rint((d[:, :2] + d[:, 2:4]).astype(np.float32)).astype(
+            np.float64)
+    lo = np.clip(np.minimum(p1, p2), -2**40, 2**40).astype(np.int64)
+    hi = np.clip(np.maximum(p1, p2), -2**40, 2**40).astype(np.int64)
+    return np.concatenate([lo, hi], axis=1)
+
+
+class _EllipseMasks:
+    """Integral images of the faces' ellipse masks, concatenated flat.
+
+    Attributes:
+        x0, y0, w, h (np.ndarray): (F,) int64 patch origin and size.
+        offset (np.ndarray): (F,) int64 start of each (h + 1, w + 1)
+            integral image in ``flat``.
+        area (np.ndarray): (F,) float64 pixel count of each mask.
+        flat (np.ndarray): int32 concatenated integral images (pixel counts
+            of the mask above and left of each position).
+    """
+
+    def __init__(self, ellipses: Sequence[np.ndarray],
+                 sizes: np.ndarray) -> None:
+        import cv2
+        num = sum(len(e) for e in ellipses)
+        self.x0 = np.zeros(num, np.int64)
+        self.y0 = np.zeros(num, np.int64)
+        self.w = np.zeros(num, np.int64)
+        self.h = np.zeros(num, np.int64)
+        self.area = np.zeros(num, np.float64)
+        self.offset = np.zeros(num, np.int64)
+        chunks: List[np.ndarray] = []
+        # one buffer; each image draws on its top-left (height, width) view,
+        # so OpenCV clips to the image exactly as on an image-sized canvas
+        sizes = np.asarray(sizes, np.int64).reshape(-1, 2)
+        buf = np.zeros(tuple(sizes.max(0)) if len(sizes) else (1, 1),
+                       np.uint8)
+        f = pos = 0
+        for ells, (height, width) in zip(ellipses, sizes):
+            canvas = buf[:int(height), :int(width)]
+            for ell in ells:
+                centre, axes, angle = ellipse_draw_params(ell)
+                cv2.ellipse(canvas, centre, axes, angle, 0, 360, 1, -1)
+                reach = max(axes) + 3
+                xa = min(max(centre[0] - reach, 0), width)
+                xb = min(max(centre[0] + reach + 1, 0), width)
+                ya = min(max(centre[1] - reach, 0), height)
+                yb = min(max(centre[1] + reach + 1, 0), height)
+                patch = canvas[ya:yb, xa:xb]
+                # the tight box of the drawn pixels, and its integral image:
+                # (h + 1, w + 1) int32 with a zero first row and column
+                bx, by, bw, bh = (cv2.boundingRect(patch) if patch.size
+                                  else (0, 0, 0, 0))
+                integral = cv2.integral(patch[by:by + bh, bx:bx + bw]) \
+                    if bw and bh else np.zeros((1, 1), np.int32)
+                patch[...] = 0
+                self.x0[f], self.y0[f] = xa + bx, ya + by
+                self.w[f], self.h[f] = bw, bh
+                self.area[f] = integral[-1, -1]
+                self.offset[f] = pos
+                chunks.append(integral.ravel())
+                pos += integral.size
+                f += 1
+        self.flat = (np.concatenate(chunks) if chunks else np.zeros(
+            0, np.int32))
+
+    def count_in(self, face: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+                 x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+        """Mask pixels of ``face[p]`` inside the inclusive box p (P pairs)."""
+        ax = np.clip(x1 - self.x0[face], 0, self.w[face])
+        bx = np.clip(x2 + 1 - self.x0[face], 0, self.w[face])
+        ay = np.clip(y1 - self.y0[face], 0, self.h[face])
+        by = np.clip(y2 + 1 - self.y0[face], 0, self.h[face])
+        bx, by = np.maximum(bx, ax), np.maximum(by, ay)
+        stride = self.w[face] + 1
+        base = self.offset[face]
+        flat = self.flat
+        return (flat[base + by * stride + bx] - flat[base + ay * stride + bx]
+                - flat[base + by * stride + ax] +
+                flat[base + ay * stride + ax]).astype(np.float64)
+
+
+def pair_overlaps(ellipses: Sequence[np.ndarray], dets: Sequence[np.ndarray],
+                  sizes: np.ndarray) -> Tuple[np.ndarray, ...]:
+    """Mask overlaps of every face with every detection of its image.
+
+    Args:
+        ellipses (Sequence[np.ndarray]): M arrays (N_i, 5) of faces.
+        dets (Sequence[np.ndarray]): M arrays (K_i, 5) ``l t w h score``.
+        sizes (np.ndarray): (M, 2) image ``height width``.
+
+    Returns:
+        tuple: ``face`` (P,), ``det`` (P,) global indices (faces and
+        detections numbered image after image) and ``iou`` (P,) float64,
+        for all P = sum N_i K_i pairs.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64).reshape(-1, 2)
+    nf = np.array([len(e) for e in ellipses], np.int64)
+    nd = np.array([len(d) for d in dets], np.int64)
+    masks = _EllipseMasks(ellipses, sizes)
+    all_dets = (np.concatenate([np.asarray(d, np.float64).reshape(-1, 5)
+                                for d in dets]) if nd.sum() else np.zeros(
+                                    (0, 5)))
+    corners = rect_corners(all_dets)
+    det_img = np.repeat(np.arange(len(nd)), nd)
+    hw = sizes[det_img]
+    x1 = np.maximum(corners[:, 0], 0)
+    y1 = np.maximum(corners[:, 1], 0)
+    x2 = np.minimum(corners[:, 2], hw[:, 1] - 1)
+    y2 = np.minimum(corners[:, 3], hw[:, 0] - 1)
+    det_area = (np.maximum(x2 - x1 + 1, 0) * np.maximum(y2 - y1 + 1, 0))
+    # all face x detection pairs, image by image
+    num_pairs = nf * nd
+    total = int(num_pairs.sum())
+    img = np.repeat(np.arange(len(nf)), num_pairs)
+    local = np.arange(total) - np.repeat(np.cumsum(num_pairs) - num_pairs,
+                                         num_pairs)
+    face_start = np.cumsum(nf) - nf
+    det_start = np.cumsum(nd) - nd
+    face = face_start[img] + local // np.maximum(nd[img], 1)
+    det = det_start[img] + local % np.maximum(nd[img], 1)
+    inter = masks.count_in(face, x1[det], y1[det], x2[det], y2[det])
+    union = masks.area[face] + det_area[det] - inter
+    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return face, det, iou
+
+
+def _component_events(iou: np.ndarray, scores: np.ndarray
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score sweep of one group of faces x detections (dense IoU matrix).
+
+    Returns the distinct scores (descending) and the discrete / continuous
+    totals of the maximum-weight matching of the detections scoring at least
+    each of them.
+    """
+    order = np.argsort(-scores, kind='stable')
+    iou, scores = iou[:, order], scores[order]
+    distinct, first = np.unique(-scores, return_index=True)
+    ends = np.r_[first[1:], len(scores)]
+    disc = np.zeros(len(ends))
+    cont = np.zeros(len(ends))
+    for k, end in enumerate(ends):
+        sub = iou[:, :end]
+        rows, cols = linear_sum_assignment(sub, maximize=True)
+        matched = sub[rows, cols]
+        matched = matched[matched > 0]
+        cont[k] = matched.sum()
+        disc[k] = np.count_nonzero(matched > DISCRETE_IOU_THR)
+    return -distinct, disc, cont
+
+
+def match_events(face: np.ndarray, det: np.ndarray, iou: np.ndarray,
+                 det_scores: np.ndarray, num_faces: int
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Changes of the matched totals along the score sweep.
+
+    Args:
+        face, det, iou (np.ndarray): (P,) pairs (only ``iou > 0`` is used).
+        det_scores (np.ndarray): (D,) scores of all detections.
+        num_faces (int): F, the number of faces.
+
+    Returns:
+        tuple: ``score`` (E,), ``d_disc`` (E,), ``d_cont`` (E,): the discrete
+        and continuous totals at threshold t are the sums of the changes at
+        scores ``>= t``.
+    """
+    keep = iou > 0
+    face, det, iou = face[keep], det[keep], iou[keep]
+    if not len(iou):
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    num_dets = len(det_scores)
+    graph = coo_matrix((np.ones(len(face)), (face, num_faces + det)),
+                       shape=(num_faces + num_dets, ) * 2)
+    _, label = connected_components(graph, directed=False)
+    comp = label[face]
+    uniq, comp = np.unique(comp, return_inverse=True)
+    faces_per = np.bincount(comp[np.unique(face, return_index=True)[1]],
+                            minlength=len(uniq))
+    dets_per = np.bincount(comp[np.unique(det, return_index=True)[1]],
+                           minlength=len(uniq))
+    out_s, out_d, out_c = [], [], []
+    score = det_scores[det]
+    # groups with one face: the best overlap among the valid detections
+    one_face = (faces_per == 1)[comp]
+    if one_face.any():
+        c, s, v = comp[one_face], score[one_face], iou[one_face]
+        order = np.lexsort((-s, c))
+        c, s, v = c[order], s[order], v[order]
+        best = np.maximum.accumulate(v + 2.0 * c) - 2.0 * c
+        start = np.r_[True, c[1:] != c[:-1]]
+        prev = np.where(start, 0.0, np.r_[0.0, best[:-1]])
+        out_s.append(s)
+        out_c.append(best - prev)
+        out_d.append((best > DISCRETE_IOU_THR).astype(np.float64) -
+                     (prev > DISCRETE_IOU_THR))
+    # groups with one detection and several faces: its best face
+    one_det = ((dets_per == 1) & (faces_per > 1))[comp]
+    if one_det.any():
+        c, v = comp[one_det], iou[one_det]
+        best = np.zeros(len(uniq))
+        np.maximum.at(best, c, v)
+        cs = np.unique(c)
+        first_pair = np.unique(c, return_index=True)[1]
+        out_s.append(score[one_det][first_pair])
+        out_c.append(best[cs])
+        out_d.append((best[cs] > DISCRETE_IOU_THR).astype(np.float64))
+    # the rest: Hungarian matching at each distinct score of the group
+    general = np.flatnonzero((faces_per > 1) & (dets_per > 1))
+    if len(general):
+        sel = np.isin(comp, general)
+        c, f, d, v = comp[sel], face[sel], det[sel], iou[sel]
+        order = np.argsort(c, kind='stable')
+        c, f, d, v = c[order], f[order], d[order], v[order]
+        bounds = np.flatnonzero(np.r_[True, c[1:] != c[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            fu, fi = np.unique(f[a:b], return_inverse=True)
+            du, di = np.unique(d[a:b], return_inverse=True)
+            mat = np.zeros((len(fu), len(du)))
+            mat[fi, di] = v[a:b]
+            s, disc, cont = _component_events(mat, det_scores[du])
+            out_s.append(s)
+            out_d.append(np.diff(np.r_[0.0, disc]))
+            out_c.append(np.diff(np.r_[0.0, cont]))
+    return np.concatenate(out_s), np.concatenate(out_d), np.concatenate(out_c)
+
+
+def evaluate_fddb(dets: Mapping[str, np.ndarray],
+                  gt: FDDBGroundTruth,
+                  image_sizes: np.ndarray) -> FDDBResult:
+    """The official FDDB ROC curves of a detection set.
+
+    Args:
+        dets (Mapping[str, np.ndarray]): image path -> (K, 5)
+            ``left top width height score``. Images of ``gt`` without an
+            entry have no detections; keys not in ``gt`` are an error.
+        gt (FDDBGroundTruth): the evaluated folds.
+        image_sizes (np.ndarray): (M, 2) ``height width`` of gt's images
+            (the official tool draws on a canvas of the image's size).
+
+    Returns:
+        FDDBResult: both ROC curves, point per distinct score.
+    """
+    unknown = [k for k in dets if k not in gt.key_to_index]
+    if unknown:
+        raise ValueError(f'detections for {len(unknown)} image(s) not in the '
+                         f'evaluated folds, e.g. {unknown[0]!r}')
+    sizes = np.asarray(image_sizes, dtype=np.int64).reshape(-1, 2)
+    if len(sizes) != len(gt):
+        raise ValueError(f'{len(sizes)} image sizes for {len(gt)} images')
+    empty = np.zeros((0, 5))
+    per_image = []
+    for i, key in enumerate(gt.image_keys):
+        d = np.asarray(dets.get(key, empty), dtype=np.float64)
+        if d.ndim != 2 or d.shape[1] != 5:
+            raise ValueError(f'detections of {key!r}: expected shape (K, 5) '
+                             f'left top width height score, got {d.shape}')
+        per_image.append(d)
+    all_dets = np.concatenate(per_image) if per_image else empty
+    if not np.isfinite(all_dets).all():
+        raise ValueError('FDDB detections contain NaN or infinite values')
+    face, det, iou = pair_overlaps(gt.ellipses, per_image, sizes)
+    scores = all_dets[:, 4]
+    ev_s, ev_d, ev_c = match_events(face, det, iou, scores, gt.num_faces)
+    thresholds = np.unique(scores)
+    num_missing = sum(len(d) == 0 for d in per_image)
+    if num_missing:
+        thresholds = np.r_[thresholds, np.inf]
+    # totals over events / detections with score >= t
+    sorted_scores = np.sort(scores)
+    valid = len(scores) - np.searchsorted(sorted_scores, thresholds, 'left')
+    # sums from the highest score down (no cancellation in tp_continuous)
+    order = np.argsort(-ev_s, kind='stable')
+    from_top_d = np.r_[0.0, np.cumsum(ev_d[order])]
+    from_top_c = np.r_[0.0, np.cumsum(ev_c[order])]
+    num_ge = len(ev_s) - np.searchsorted(np.sort(ev_s), thresholds, 'left')
+    tp_disc = np.rint(from_top_d[num_ge]).astype(np.int64)
+    tp_cont = from_top_c[num_ge]
+    return FDDBResult(
+        thresholds=thresholds,
+        fp=valid - tp_disc,
+        tp_discrete=tp_disc,
+        tp_continuous=tp_cont,
+        num_faces=gt.num_faces,
+        num_images=len(gt),
+        num_images_without_dets=int(num_missing),
+        num_dets=len(scores))

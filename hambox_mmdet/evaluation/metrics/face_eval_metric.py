@@ -1,0 +1,171 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""AFW / PASCAL Face AP (Mathias et al. toolkit) as an mmengine metric."""
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmdet.registry import METRICS
+from ..face_eval import (MIN_FACE_SIZE, FaceEvalGT, FaceEvalResult,
+                         check_eval_args, evaluate_face_eval, image_indices,
+                         image_key, load_face_eval_gt, plot_face_eval_pr,
+                         write_face_eval_dets)
+from .predictions import predicted_boxes, sample_dict
+
+
+def _dataset_name(ann_file: str) -> str:
+    name = Path(ann_file).name.lower()
+    if 'afw' in name:
+        return 'afw'
+    if 'pascal' in name:
+        return 'pascal'
+    return 'face_eval'
+
+
+@METRICS.register_module()
+class FaceEvalMetric(BaseMetric):
+    """AFW or PASCAL Face AP, exactly as the toolkit of Mathias et al.
+    (ECCV 2014) that papers quote (see
+    :mod:`hambox_mmdet.evaluation.face_eval`).
+
+    Reports ``<prefix>/ap`` (no calibration) and ``<prefix>/ap_calibrated``
+    (after the toolkit's 5-iteration box-style calibration, what its plots
+    and the papers report), both in [0, 1]. Images are identified by the
+    base name of ``img_path`` up to the first dot, as in the toolkit;
+    annotated images without a prediction count as having no detection.
+
+    Boxes are taken as predicted (``x1 y1 x2 y2`` in original image
+    coordinates, mmdet's test loop rescales them); the toolkit's +1-pixel
+    IoU treats them as inclusive pixel corners, and the calibration
+    absorbs any systematic box-style difference.
+
+    Args:
+        ann_file (str): the toolkit's ``.mat`` (``new_annotations_AFW.mat``
+            or ``Annotations_Face_PASCALLayout_large_fixed.mat``); ``~`` is
+            expanded. Read at the first :meth:`compute_metrics`.
+        min_size (int): faces narrower or lower are ignored; detections are
+            kept where a side exceeds ``int(sqrt(0.5 * min_size ** 2))``.
+            Defaults to 30 (the toolkit's default).
+        iou_thr (float): IoU above which a face is found. Defaults to 0.5.
+        num_calib_iters (int): scorings of the calibration (1: none).
+            Defaults to 5.
+        outfile (str, optional): also write the predictions there in the
+            toolkit's text layout (``image score x1 y1 x2 y2``). Defaults
+            to None.
+        plot_file (str, optional): PNG of the two PR curves. Defaults to
+            None.
+        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): metric name prefix. Defaults to None:
+            ``'afw'`` or ``'pascal'`` from the annotation file's name
+            (``'face_eval'`` otherwise).
+    """
+
+    default_prefix: Optional[str] = 'face_eval'
+
+    def __init__(self,
+                 ann_file: str,
+                 min_size: int = MIN_FACE_SIZE,
+                 iou_thr: float = 0.5,
+                 num_calib_iters: int = 5,
+                 outfile: Optional[str] = None,
+                 plot_file: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        ann_file = str(Path(str(ann_file)).expanduser())
+        super().__init__(
+            collect_device=collect_device,
+            prefix=prefix or _dataset_name(ann_file))
+        check_eval_args(iou_thr, num_calib_iters)
+        self.ann_file = ann_file
+        self.min_size = min_size
+        self.iou_thr = iou_thr
+        self.num_calib_iters = num_calib_iters
+        self.outfile = outfile
+        self.plot_file = plot_file
+        self._gt: Optional[FaceEvalGT] = None
+
+    @property
+    def gt(self) -> FaceEvalGT:
+        """The ground truth, loaded on first use."""
+        if self._gt is None:
+            self._gt = load_face_eval_gt(self.ann_file, self.min_size)
+        return self._gt
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep ``(image name, scores (P, ), boxes (P, 4))`` per sample.
+
+        ``pred_instances.bboxes`` are ``x1 y1 x2 y2``, ``scores`` (P, ).
+        """
+        for data_sample in map(sample_dict, data_samples):
+            boxes, scores = predicted_boxes(data_sample)
+            self.results.append((Path(data_sample['img_path']).name, scores,
+                                 boxes))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Evaluate the collected predictions.
+
+        Returns:
+            dict[str, float]: ``{'ap': AP, 'ap_calibrated': AP}`` in [0, 1].
+        """
+        logger: MMLogger = MMLogger.get_current_instance()
+        seen = set()
+        img_keys, counts, scores, boxes = [], [], [], []
+        duplicates = 0
+        for name, sc, bx in results:
+            key = image_key(name)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            img_keys.append(key)
+            counts.append(len(sc))
+            scores.append(sc)
+            boxes.append(bx)
+        if duplicates:
+            logger.warning(f'{self.prefix}: {duplicates} duplicate '
+                           'prediction(s) for an image already seen; kept '
+                           'the first')
+        scores = np.concatenate(scores) if scores else np.zeros(0)
+        boxes = np.concatenate(boxes) if boxes else np.zeros((0, 4))
+        keys = np.repeat(np.array(img_keys, dtype=str), counts)
+        if self.outfile is not None:
+            write_face_eval_dets(self.outfile, keys, scores, boxes)
+            logger.info(f'{self.prefix}: detections written to '
+                        f'{self.outfile}')
+        result = evaluate_face_eval(
+            self.gt,
+            image_indices(self.gt, keys),
+            scores,
+            boxes,
+            iou_thr=self.iou_thr,
+            num_calib_iters=self.num_calib_iters)
+        logger.info(self.summary(result, self.prefix.upper()))
+        if self.plot_file is not None:
+            plot_face_eval_pr(result, self.plot_file, self.prefix.upper())
+            logger.info(f'{self.prefix}: PR curves saved to '
+                        f'{self.plot_file}')
+        return dict(ap=result.ap, ap_calibrated=result.ap_calibrated)
+
+    @staticmethod
+    def summary(result: FaceEvalResult, name: str = '') -> str:
+        """The two APs and what was counted, as log lines."""
+        lines = [
+            f'{name} AP {result.ap_calibrated * 100:.2f} with the toolkit\'s '
+            f'{result.num_calib_iters}-iteration box calibration, '
+            f'{result.ap * 100:.2f} without',
+            f'{result.num_counted} faces counted ({result.num_faces} '
+            f'annotated) in {result.num_images} images; '
+            f'{result.num_detections} detections, {result.num_kept} kept '
+            'by the size filter'
+        ]
+        missing = result.num_images - result.num_images_with_dets
+        if missing:
+            lines.append(f'NOTE: {missing} of {result.num_images} images '
+                         'have no detection (their faces count as missed)')
+        if result.num_unknown_image:
+            lines.append(f'NOTE: {result.num_unknown_image} detections on '
+                         'images not in the annotations count as false '
+                         'positives')
+        return '\n'.join(lines)

@@ -1,0 +1,111 @@
+# Copyright (c) hambox_mmdet contributors. All rights reserved.
+"""FDDBMetric built from a config dict and run through mmengine's Evaluator,
+the way the test loop runs it, on real annotations with generated images."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
+
+import hambox_mmdet  # noqa: E402,F401
+from hambox_mmdet.evaluation.fddb import (ellipse_bboxes,  # noqa: E402
+                                          load_fddb_folds,
+                                          read_detection_file)
+from hambox_mmdet.evaluation.metrics.fddb_metric import \
+    fddb_image_key  # noqa: E402
+
+pytest.importorskip('cv2')
+
+
+@pytest.fixture(scope='module')
+def fddb_subset(tmp_path_factory):
+    if not FDDB_FOLDS.is_dir():
+        pytest.skip(f'FDDB annotations not found at {FDDB_FOLDS}')
+    root = tmp_path_factory.mktemp('fddb_metric')
+    folds_dir, images_dir, sizes = write_fddb_subset(root, per_fold=4,
+                                                     folds=(3, 7), seed=5)
+    return folds_dir, images_dir, sizes, load_fddb_folds(str(folds_dir))
+
+
+def _samples(gt, images_dir, sizes, drop=()):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    out = []
+    for key, ells in zip(gt.image_keys, gt.ellipses):
+        if key in drop:
+            continue
+        sample = DetDataSample(metainfo=dict(
+            img_path=str(images_dir / (key + '.jpg')), img_id=key,
+            ori_shape=sizes[key]))
+        boxes = ellipse_bboxes(ells)
+        boxes = np.r_[boxes, [[0, 0, 5, 5]]]  # plus one false positive
+        sample.pred_instances = InstanceData(
+            bboxes=torch.tensor(boxes, dtype=torch.float32),
+            scores=torch.tensor(np.r_[np.full(len(ells), 0.8), 0.1],
+                                dtype=torch.float32),
+            labels=torch.zeros(len(boxes), dtype=torch.long))
+        out.append(sample)
+    return out
+
+
+@pytest.mark.parametrize('use_images_dir', [False, True])
+def test_metric_in_evaluator(fddb_subset, tmp_path, use_images_dir):
+    from mmengine.evaluator import Evaluator
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    # _scope_: what a config's default_scope = 'mmdet' does in the runner
+    cfg = dict(type='FDDBMetric', _scope_='mmdet', folds_dir=str(folds_dir),
+               outfile=str(tmp_path / 'dets.txt'),
+               plot_file=str(tmp_path / 'roc.png'),
+               roc_prefix=str(tmp_path / 'roc-'))
+    if use_images_dir:
+        cfg['images_dir'] = str(images_dir)
+    evaluator = Evaluator(cfg)
+    samples = _samples(gt, images_dir, sizes)
+    for i in range(0, len(samples), 3):  # batches of 3
+        evaluator.process(samples[i:i + 3])
+    metrics = evaluator.evaluate(len(samples))
+    assert metrics['fddb/discrete_tpr@1000fp'] == 1.0
+    assert metrics['fddb/discrete_tpr@2000fp'] == 1.0
+    assert 0.7 < metrics['fddb/continuous_tpr@1000fp'] < 0.85
+    written = read_detection_file(str(tmp_path / 'dets.txt'))
+    assert list(written) == gt.image_keys
+    assert all(len(v) == len(e) + 1
+               for v, e in zip(written.values(), gt.ellipses))
+    assert (tmp_path / 'roc.png').is_file()
+    assert (tmp_path / 'roc-ContROC.txt').is_file()
+
+
+def test_metric_missing_images_count_as_missed(fddb_subset):
+    from mmengine.evaluator import Evaluator
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    evaluator = Evaluator(dict(type='FDDBMetric', _scope_='mmdet',
+                               folds_dir=str(folds_dir), folds=[3, 7],
+                               prefix='fddb_test'))
+    drop = set(gt.image_keys[:2])
+    evaluator.process(_samples(gt, images_dir, sizes, drop))
+    metrics = evaluator.evaluate(len(gt) - 2)
+    kept = sum(len(e) for k, e in zip(gt.image_keys, gt.ellipses)
+               if k not in drop)
+    assert metrics['fddb_test/discrete_tpr@1000fp'] == kept / gt.num_faces
+
+
+def test_metric_rejects_images_outside_the_folds(fddb_subset):
+    from mmengine.evaluator import Evaluator
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    evaluator = Evaluator(dict(type='FDDBMetric', _scope_='mmdet',
+                               folds_dir=str(folds_dir), folds=3))
+    evaluator.process(_samples(gt, images_dir, sizes))
+    with pytest.raises(ValueError, match='not in folds 3'):
+        evaluator.evaluate(len(gt))
+
+
+def test_image_key_from_path_or_id():
+    assert fddb_image_key(dict(img_id='2002/08/11/big/img_591',
+                               img_path='x.jpg')) == '2002/08/11/big/img_591'
+    assert fddb_image_key(dict(
+        img_id=3, img_path='/d/originalPics/2002/08/11/big/img_591.jpg')
+    ) == '2002/08/11/big/img_591'
