@@ -86,6 +86,9 @@ if __name__ == '__main__':
         include_package_data=False,
         python_requires='>=3.8',
         install_requires=parse_requirements('runtime'),
-        extras_require={'tests': parse_requirements('tests')},
+        extras_require={
+            'tests': parse_requirements('tests'),
+            'deploy': parse_requirements('deploy')
+        },
         license='Apache License 2.0',
         zip_safe=False)
