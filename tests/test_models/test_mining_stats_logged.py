@@ -59,10 +59,10 @@ def test_tiny_training_logs_mining_statistics(tmp_path):
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.randomness = dict(seed=0)
-    # a name of its own: mmengine keys visualizers (and so the folder of
-    # scalars.json) by experiment name, which is the config name plus a
-    # timestamp in seconds, shared by other runners of this process
-    cfg.experiment_name = f'mining_stats_{tmp_path.name}'
+    # a visualizer of its own: mmdet's runtime names it 'visualizer', and
+    # mmengine hands a runner the instance of that name that an earlier
+    # runner of this process created, with that runner's save_dir
+    cfg.visualizer.name = f'mining_stats_{tmp_path.name}'
     runner = Runner.from_cfg(cfg)
     runner.train()
 
