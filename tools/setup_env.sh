@@ -38,17 +38,34 @@ done
 if [ "$CUDA" = 0 ] && { [ -n "$MMCV_WHEEL" ] || [ "$DRY_RUN" = 1 ]; }; then
   echo "setup_env.sh: --mmcv-wheel and --dry-run go with --cuda" >&2; usage
 fi
+# Steps shared by the CPU path below and the CUDA path (tools/setup_env_cuda.sh).
+make_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtual environment $VENV"
+    "$PY" -m venv "$VENV"
+  fi
+  PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+}
+install_other_deps() {
+  log "installing mmengine, mmdet and the other dependencies"
+  "${PIP[@]}" install -q -c "$C" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+  # openmim's declared extras (openxlab) pin setuptools 60 and break pkg_resources users.
+  "${PIP[@]}" install -q --no-deps -c "$C" openmim
+  "${PIP[@]}" install -q -c "$C" click colorama model-index pandas requests rich tabulate
+}
+install_package() {
+  log "installing hambox_mmdet from $ROOT"
+  # --no-build-isolation: build with the pinned setuptools already in the venv (no download).
+  "${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
+}
+
 if [ "$CUDA" = 1 ]; then
   # shellcheck source=tools/setup_env_cuda.sh
   source "$ROOT/tools/setup_env_cuda.sh"
   exit 0
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-  log "creating virtual environment $VENV"
-  "$PY" -m venv "$VENV"
-fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+make_venv
 
 stamp="$VENV/.hambox-deps-$(cat "$ROOT"/requirements/*.txt | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
@@ -62,18 +79,12 @@ if [ ! -f "$stamp" ]; then
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
       "${PIP[@]}" install -q --no-build-isolation -c "$C" mmcv
   fi
-  log "installing mmengine, mmdet and the other dependencies"
-  "${PIP[@]}" install -q -c "$C" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
-  # openmim's declared extras (openxlab) pin setuptools 60 and break pkg_resources users.
-  "${PIP[@]}" install -q --no-deps -c "$C" openmim
-  "${PIP[@]}" install -q -c "$C" click colorama model-index pandas requests rich tabulate
+  install_other_deps
   rm -f "$VENV"/.hambox-deps-*
   touch "$stamp"
 else
   log "dependencies already installed ($(basename "$stamp"))"
 fi
 
-log "installing hambox_mmdet from $ROOT"
-# --no-build-isolation: build with the pinned setuptools already in the venv (no download).
-"${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
+install_package
 "$VENV/bin/python" -c "import hambox_mmdet; print('[setup] hambox_mmdet', hambox_mmdet.__version__, 'ready in $VENV')"

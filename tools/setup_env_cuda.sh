@@ -1,5 +1,6 @@
 # The CUDA path of tools/setup_env.sh, sourced by it with --cuda (it sets ROOT, VENV, PY, C, log,
-# CUDA_ARCH, MMCV_WHEEL and DRY_RUN). Same .venv/ and pins as the CPU path, but:
+# CUDA_ARCH, MMCV_WHEEL and DRY_RUN, and the shared steps make_venv, install_other_deps and
+# install_package). Same .venv/ and pins as the CPU path, but:
 #   - torch: the CUDA build of the pinned version (PyPI's default Linux wheel); a CPU build fails
 #     the set-up with what to do;
 #   - mmcv 2.1.0: a given prebuilt wheel (--mmcv-wheel), else built from source with its CUDA ops
@@ -41,11 +42,7 @@ if [ "$DRY_RUN" = 1 ]; then
   exit 0
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-  log "creating virtual environment $VENV"
-  "$PY" -m venv "$VENV"
-fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+make_venv
 stamp="$VENV/.hambox-deps-cuda-$(cat "$ROOT"/requirements/*.txt | sha1sum | cut -c1-12)"
 torch_cuda() { "$VENV/bin/python" -c 'import torch; print(torch.version.cuda or "")' 2>/dev/null || true; }
 nms_on_cuda() {
@@ -86,18 +83,14 @@ if [ ! -f "$stamp" ]; then
     MMCV_WITH_OPS=1 FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$CUDA_ARCH" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
       "${PIP[@]}" install -q --no-build-isolation --no-cache-dir --force-reinstall --no-deps -c "$C" mmcv
   fi
-  log "installing mmengine, mmdet and the other dependencies"
-  "${PIP[@]}" install -q -c "$C" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
-  "${PIP[@]}" install -q --no-deps -c "$C" openmim
-  "${PIP[@]}" install -q -c "$C" click colorama model-index pandas requests rich tabulate
+  install_other_deps
   rm -f "$VENV"/.hambox-deps-*
   touch "$stamp"
 else
   log "dependencies already installed ($(basename "$stamp"))"
 fi
 
-log "installing hambox_mmdet from $ROOT"
-"${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
+install_package
 nms_on_cuda || cuda_die "mmcv.ops.nms does not run on a CUDA tensor: mmcv was built without CUDA" \
   "ops or for another card / torch; run again with --mmcv-wheel or a matching --cuda-arch"
 "$VENV/bin/python" -c "import hambox_mmdet; print('[setup] hambox_mmdet', hambox_mmdet.__version__, 'ready in $VENV (CUDA)')"
