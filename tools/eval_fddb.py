@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> dict:
         print(f'NOTE: {missing} of {len(gt)} images are not in the detection '
               'file(s); they count as having no detections')
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, 'w') as f:
             json.dump(out, f)
         print(f'results written to {osp.abspath(args.json)}')

@@ -93,6 +93,27 @@ def test_metric_missing_images_count_as_missed(fddb_subset):
     assert metrics['fddb_test/discrete_tpr@1000fp'] == kept / gt.num_faces
 
 
+def test_metric_keeps_the_first_of_duplicate_predictions_and_warns(
+        fddb_subset, monkeypatch):
+    from unittest import mock
+
+    from mmengine.evaluator import Evaluator
+    from mmengine.logging import MMLogger
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    logger = mock.MagicMock()
+    monkeypatch.setattr(MMLogger, 'get_current_instance', lambda: logger)
+    evaluator = Evaluator(dict(type='FDDBMetric', _scope_='mmdet',
+                               folds_dir=str(folds_dir)))
+    samples = _samples(gt, images_dir, sizes)
+    empty = _samples(gt, images_dir, sizes)[0]  # the first image again,
+    empty.pred_instances = empty.pred_instances[:0]  # with no detections
+    evaluator.process(samples + [empty])
+    metrics = evaluator.evaluate(len(samples) + 1)
+    assert metrics['fddb/discrete_tpr@1000fp'] == 1.0  # the first kept
+    warnings = [c.args[0] for c in logger.warning.call_args_list]
+    assert any('1 duplicate prediction' in w for w in warnings), warnings
+
+
 def test_metric_rejects_images_outside_the_folds(fddb_subset):
     from mmengine.evaluator import Evaluator
     folds_dir, images_dir, sizes, gt = fddb_subset

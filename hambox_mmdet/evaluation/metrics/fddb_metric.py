@@ -103,13 +103,19 @@ class FDDBMetric(BaseMetric):
         dets: Dict[str, np.ndarray] = {}
         shapes: Dict[str, tuple] = {}
         folds = 'all folds' if self.folds is None else f'folds {self.folds}'
+        duplicates = 0
         for key, shape, boxes in results:
             if key not in gt.key_to_index:
                 raise ValueError(
                     f'FDDBMetric: prediction for {key!r}, which is not in '
                     f'{folds} of {self.folds_dir}')
-            if key not in dets:
-                dets[key], shapes[key] = boxes, shape
+            if key in dets:
+                duplicates += 1
+                continue
+            dets[key], shapes[key] = boxes, shape
+        if duplicates:
+            logger.warning(f'FDDB: {duplicates} duplicate prediction(s) for '
+                           'an image already seen; kept the first')
         missing = [k for k in gt.image_keys if k not in dets]
         if self.images_dir is not None:
             sizes = read_image_sizes(self.images_dir, gt.image_keys)
