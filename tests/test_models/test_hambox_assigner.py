@@ -166,7 +166,6 @@ def reference_algorithm1(priors, bboxes, gts, k, t, pos_thr=0.35):
     taken = [g > 0 for g in gt_inds]
     compensated = [False] * num_priors
     for g in range(num_gts):
-        d = sum(1 for x in gt_inds if x == g + 1 and True)
         d = sum(1 for a in range(num_priors)
                 if gt_inds[a] == g + 1 and not compensated[a])
         if d >= k:

@@ -188,11 +188,10 @@ class HAMBoxHead(RetinaHead):
         num_comp = int(compensated.sum())
         comp_iou = reg_ious[compensated].sum().item() / max(num_comp, 1)
         ignored = 0
-        thr = getattr(self.loss_cls, 'ignore_reg_iou_thr', None)
-        if isinstance(self.loss_cls, RegressionAwareFocalLoss) and \
-                thr is not None:
-            ignored = int(((labels == self.num_classes) & (label_weights > 0)
-                           & ~compensated & (reg_ious >= thr)).sum())
+        if isinstance(self.loss_cls, RegressionAwareFocalLoss):
+            ignored = int((self.loss_cls.ignored_negatives(
+                labels, self.num_classes, compensated, reg_ious)
+                           & (label_weights > 0)).sum())
         hub = MessageHub.get_current_instance()
         for key, value in (
             ('compensated_per_img', num_comp / num_imgs),

@@ -45,6 +45,27 @@ class RegressionAwareFocalLoss(FocalLoss):
         super().__init__(**kwargs)
         self.ignore_reg_iou_thr = ignore_reg_iou_thr
 
+    def ignored_negatives(self, target: Tensor, num_classes: int,
+                          compensated: Tensor, reg_ious: Tensor) -> Tensor:
+        """The stage-1 negatives that the loss ignores instead of pushing
+        to background: not compensated, regressed IoU with a face
+        ``>= ignore_reg_iou_thr``.
+
+        Args:
+            target (Tensor): Labels, shape (N, ); ``num_classes`` is
+                background.
+            num_classes (int): C.
+            compensated (Tensor): Bool, shape (N, ).
+            reg_ious (Tensor): Shape (N, ).
+
+        Returns:
+            Tensor: Bool, shape (N, ) (all False when the rule is off).
+        """
+        if self.ignore_reg_iou_thr is None:
+            return torch.zeros_like(compensated, dtype=torch.bool)
+        return ((target == num_classes) & ~compensated.bool()
+                & (reg_ious >= self.ignore_reg_iou_thr))
+
     def forward(self,
                 pred: Tensor,
                 target: Tensor,
@@ -98,11 +119,9 @@ class RegressionAwareFocalLoss(FocalLoss):
                         if weight is None else weight.to(pred.dtype))
 
         norm_weight = label_weight * (~compensated).to(pred.dtype)
-        if self.ignore_reg_iou_thr is not None:
-            num_classes = pred.size(1)
-            ignore = ((target == num_classes) & ~compensated
-                      & (reg_ious >= self.ignore_reg_iou_thr))
-            norm_weight = norm_weight.masked_fill(ignore, 0.)
+        norm_weight = norm_weight.masked_fill(
+            self.ignored_negatives(target, pred.size(1), compensated,
+                                   reg_ious), 0.)
         com_weight = label_weight * reg_ious * compensated.to(pred.dtype)
 
         norm = 1. if avg_factor is None else float(avg_factor)
