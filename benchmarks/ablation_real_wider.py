@@ -261,9 +261,11 @@ def _mean_scalars(hub, work_dir: str, names, prefix: str):
                 except ValueError:
                     continue
                 for name in names:
-                    if name not in found and prefix + name in entry:
+                    # scalars.json drops the mode prefix ('train/')
+                    key = (prefix + name).split('train/', 1)[-1]
+                    if name not in found and key in entry:
                         s = sums.setdefault(name, [0., 0])
-                        s[0] += float(entry[prefix + name])
+                        s[0] += float(entry[key])
                         s[1] += 1
     found.update({k: v[0] / v[1] for k, v in sums.items() if v[1]})
     return found
@@ -340,9 +342,12 @@ def run_child(spec_path: str) -> None:
     runner.save_checkpoint(
         cfg.work_dir, ckpt, save_optimizer=False,
         save_param_scheduler=False, by_epoch=False)
-    mining = _mean_scalars(runner.message_hub, cfg.work_dir, MINING_KEYS,
-                           'hambox/')
-    positives = _mean_scalars(runner.message_hub, cfg.work_dir,
+    # HAMBoxHead records train/hambox/<name>; the log shows hambox/<name>.
+    # runner.log_dir: this run's folder only (a reused work_dir holds older
+    # runs' scalars.json too)
+    mining = _mean_scalars(runner.message_hub, runner.log_dir, MINING_KEYS,
+                           'train/hambox/')
+    positives = _mean_scalars(runner.message_hub, runner.log_dir,
                               ('num_pos_norm', 'num_pos_com'), 'train/')
     train_images = len(runner.train_dataloader.dataset)
 
