@@ -360,14 +360,16 @@ def _crop_and_pad_loop(img, patch, pad_val):
 def test_random_square_crop_image_equals_a_plain_crop_and_pad():
     # The transform cuts its square with mmcv.imcrop(pad_fill=pad_val):
     # check it against the plain loop on random squares, many reaching
-    # outside the image, for colour and grey images and per-channel fills.
+    # outside the image, for colour, grey (H, W) and single-channel
+    # (H, W, 1) images and per-channel fills.
     rng = np.random.RandomState(0)
     overlapping = 0
     for trial in range(60):
         h, w = rng.randint(5, 30, size=2)
-        shape = (h, w) if trial % 3 == 0 else (h, w, 3)
+        shape = [(h, w), (h, w, 1), (h, w, 3), (h, w, 3)][trial % 4]
         img = rng.randint(0, 255, shape, dtype=np.uint8)
-        pad_val = 9 if len(shape) == 2 or trial % 2 else (1, 2, 3)
+        pad_val = 9 if len(shape) == 2 or shape[2] == 1 or trial % 2 \
+            else (1, 2, 3)
         crop = RandomSquareCrop(
             crop_choice=(0.3, 0.7, 1.0, 1.4, 2.0, 3.0), pad_val=pad_val)
         np.random.seed(trial)

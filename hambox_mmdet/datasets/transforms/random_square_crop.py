@@ -137,8 +137,11 @@ class RandomSquareCrop(BaseTransform):
         # square outside the image with pad_fill. (It would copy border
         # pixels for a square wholly outside the image; the squares drawn
         # here always overlap it: offsets lie between 0 and W - side.)
+        # (its padded patch drops the channel axis of an (H, W, 1) image)
         crop = mmcv.imcrop(
-            img, np.array([x1, y1, x2 - 1, y2 - 1]), pad_fill=self.pad_val)
+            img[..., 0] if img.ndim == 3 and img.shape[2] == 1 else img,
+            np.array([x1, y1, x2 - 1, y2 - 1]),
+            pad_fill=self.pad_val).reshape(y2 - y1, x2 - x1, *img.shape[2:])
         apply_crop(results, crop,
                    np.array([[1, 0, -x1], [0, 1, -y1], [0, 0, 1]]), keep,
                    self.bbox_clip_border)
