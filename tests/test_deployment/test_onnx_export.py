@@ -170,6 +170,20 @@ def test_head_not_anchor_based(tmp_path, tiny_ckpt):
                           str(tmp_path / 'x.onnx')])
 
 
+@pytest.mark.parametrize('test_cfg, message', [
+    ('None', 'model.test_cfg is missing'),
+    ("dict(_delete_=True, score_thr=0.1, max_per_img=10)",
+     'test_cfg.nms.iou_threshold is missing'),
+])
+def test_test_cfg_without_nms(tmp_path, tiny_ckpt, test_cfg, message):
+    import export_onnx
+    cfg = tmp_path / 'no_nms.py'
+    cfg.write_text(f"_base_ = '{TINY}'\nmodel = dict(test_cfg={test_cfg})\n")
+    with pytest.raises(ValueError, match=message):
+        export_onnx.main([str(cfg), tiny_ckpt, '--out',
+                          str(tmp_path / 'x.onnx')])
+
+
 def test_checkpoint_not_fitting_config(tmp_path, tiny_ckpt):
     import export_onnx
     with pytest.raises(ValueError, match='does not fit the config.*'

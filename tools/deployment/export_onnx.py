@@ -104,7 +104,13 @@ def check_exportable(model, config: str) -> None:
         if getattr(type(head), fn) is not getattr(BaseDenseHead, fn):
             raise ValueError(f'{what}, which overrides {fn}: its inference '
                              'differs from the one the ONNX detector runs')
+    if not head.test_cfg:
+        raise ValueError(f'{config}: model.test_cfg is missing; the ONNX '
+                         'detector needs its score_thr, nms and max_per_img')
     nms = head.test_cfg.get('nms') or {}
+    if 'iou_threshold' not in nms:
+        raise ValueError(f'{config}: model.test_cfg.nms.iou_threshold is '
+                         'missing (the ONNX detector runs NMS with it)')
     if nms.get('type', 'nms') != 'nms':
         raise ValueError(f'{config}: test_cfg.nms type {nms.get("type")!r} '
                          "is not supported (only 'nms')")
