@@ -184,7 +184,14 @@ if [ "$INSTALL" = 1 ]; then
     [ -d "$WHEELS_DIR" ] || problems+=("--wheels-dir $WHEELS_DIR does not exist")
     for w in "$WHEELS_DIR"/*.whl; do
       [ -e "$w" ] || continue
-      case "$(basename "$w")" in mmcv-*) [ -z "$MMCV_WHEEL" ] && MMCV_WHEEL="$w"; continue ;; esac
+      case "$(basename "$w")" in
+        mmcv-*)
+          if [ -z "$MMCV_WHEEL" ]; then MMCV_WHEEL="$w"; mmcv_from_dir="$w"
+          elif [ -n "${mmcv_from_dir:-}" ]; then
+            problems+=("two mmcv wheels in $WHEELS_DIR ($(basename "$mmcv_from_dir"), $(basename "$w")): pass the one to use with --mmcv-wheel")
+          fi  # else --mmcv-wheel was given: it wins over the folder's
+          continue ;;
+      esac
       WHEELS+=("$w")
     done
   fi

@@ -87,6 +87,17 @@ def test_missing_and_duplicate_wheels_are_said(tmp_path):
     assert proc.returncode == 1
     assert 'two wheels of the same package' in proc.stderr
     assert 'mmdet' in proc.stderr
+    # two mmcv wheels in the folder: which one is not guessed
+    second = f'mmcv-2.1.0-{TAG}-{TAG}-manylinux_x86_64.whl'
+    wheels = fake_wheels(tmp_path / 'w2', TAG, extra=(second, ))
+    proc = dry_run('--wheels-dir', str(wheels), '--no-ablation')
+    assert proc.returncode == 1
+    assert 'two mmcv wheels in' in proc.stderr
+    # unless --mmcv-wheel names it
+    proc = dry_run('--wheels-dir', str(wheels), '--no-ablation',
+                   '--mmcv-wheel',
+                   str(wheels / f'mmcv-2.1.0-{TAG}-{TAG}-linux_x86_64.whl'))
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_unknown_option_fails():
