@@ -313,10 +313,14 @@ def run_child(spec_path: str) -> None:
     cfg.test_evaluator.only_present_images = True
 
     # the budget hook replaces the config's schedulers (same shape)
-    peak_lr = spec['lr'] or cfg.optim_wrapper.optimizer.lr
-    cfg.optim_wrapper.optimizer.lr = peak_lr
+    # the floor is the config's eta_min relative to the config's lr, so that
+    # --lr scales the whole schedule
+    config_lr = cfg.optim_wrapper.optimizer.lr
     eta_min = next((s['eta_min'] for s in cfg.get('param_scheduler') or []
-                    if 'eta_min' in s), 0.25 * peak_lr)
+                    if 'eta_min' in s), 0.25 * config_lr)
+    min_ratio = min(eta_min / config_lr, 1.)
+    peak_lr = spec['lr'] or config_lr
+    cfg.optim_wrapper.optimizer.lr = peak_lr
     warmup = next((s['end'] for s in cfg.get('param_scheduler') or []
                    if s['type'] == 'LinearLR'), 100)
     cfg.param_scheduler = None
@@ -334,7 +338,7 @@ def run_child(spec_path: str) -> None:
     runner = Runner.from_cfg(cfg)
     budget = _budget_hook_cls()(
         spec['iters'], 60 * spec['minutes'] if spec['minutes'] else None,
-        warmup, min(eta_min / cfg.optim_wrapper.optimizer.lr, 1.))
+        warmup, min_ratio)
     runner.register_hook(budget)
     runner.train()
     iters = runner.iter
