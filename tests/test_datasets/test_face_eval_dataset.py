@@ -1,7 +1,7 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """``FaceEvalDataset`` on the real AFW / PASCAL Face annotation files, with
 generated images in the layout, and on small generated files."""
-import os
+import sys
 from pathlib import Path
 
 import mmcv
@@ -14,17 +14,10 @@ from hambox_mmdet.evaluation.face_eval import write_face_eval_gt
 from mmdet.registry import DATASETS
 
 init_default_scope('mmdet')
-REPO = Path(__file__).resolve().parents[2]
-FACE_EVAL = Path(
-    os.environ.get('HAMBOX_SHARED_FACE_EVAL',
-                   REPO.parent / 'shared' / 'data' / 'face_eval'))
-AFW = FACE_EVAL / 'annotations' / 'new_annotations_AFW.mat'
-PASCAL = FACE_EVAL / 'annotations' / \
-    'Annotations_Face_PASCALLayout_large_fixed.mat'
-needs_face_eval = pytest.mark.skipif(
-    not AFW.is_file() or not PASCAL.is_file(),
-    reason=f'AFW / PASCAL annotations not found at {FACE_EVAL} (CI has '
-    'them)')
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] /
+                       'test_evaluation'))
+from face_eval_data import (AFW, FACE_EVAL, PASCAL,  # noqa: E402
+                            needs_face_eval)
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),

@@ -2,7 +2,6 @@
 """AFW / PASCAL Face evaluation: hand-made cases with known APs, each rule
 of the Mathias et al. toolkit on its own, a plain-loop reference on random
 cases, and the toolkit's published DPM values on the real files."""
-import os
 import sys
 from pathlib import Path
 
@@ -21,13 +20,8 @@ sys.path.insert(0, str(REPO / 'benchmarks'))
 from reference_face_eval import (reference_evaluate,  # noqa: E402
                                  reference_load_gt, reference_read_dets)
 
-FACE_EVAL = Path(
-    os.environ.get('HAMBOX_SHARED_FACE_EVAL',
-                   REPO.parent / 'shared' / 'data' / 'face_eval'))
-needs_face_eval = pytest.mark.skipif(
-    not (FACE_EVAL / 'annotations').is_dir(),
-    reason=f'AFW / PASCAL annotations not found at {FACE_EVAL} (CI has '
-    'them)')
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402
 
 
 def make_gt(tmp_path, images, min_size=30):

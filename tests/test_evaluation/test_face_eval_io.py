@@ -1,7 +1,7 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """AFW / PASCAL Face files: the toolkit's annotation ``.mat`` (real files
 and bad ones) and its detection text layout (round trip, bad lines)."""
-import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +12,8 @@ from hambox_mmdet.evaluation.face_eval import (
     ignore_by_size, image_key, load_face_eval_gt, read_face_eval_dets,
     write_face_eval_dets, write_face_eval_gt)
 
-REPO = Path(__file__).resolve().parents[2]
-FACE_EVAL = Path(
-    os.environ.get('HAMBOX_SHARED_FACE_EVAL',
-                   REPO.parent / 'shared' / 'data' / 'face_eval'))
-needs_face_eval = pytest.mark.skipif(
-    not (FACE_EVAL / 'annotations').is_dir(),
-    reason=f'AFW / PASCAL annotations not found at {FACE_EVAL} (CI has '
-    'them)')
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402
 
 
 def naive_count(path, min_size=30):

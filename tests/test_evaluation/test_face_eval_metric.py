@@ -4,7 +4,6 @@ test configs, on the real annotation files: perfect, jittered, missing and
 duplicated detections, each against the plain-loop reference."""
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,16 +27,9 @@ from reference_face_eval import (reference_evaluate,  # noqa: E402
 
 init_default_scope('mmdet')
 TOOL = REPO / 'tools' / 'eval_afw_pascal.py'
-FACE_EVAL = Path(
-    os.environ.get('HAMBOX_SHARED_FACE_EVAL',
-                   REPO.parent / 'shared' / 'data' / 'face_eval'))
-AFW = FACE_EVAL / 'annotations' / 'new_annotations_AFW.mat'
-PASCAL = FACE_EVAL / 'annotations' / \
-    'Annotations_Face_PASCALLayout_large_fixed.mat'
-needs_face_eval = pytest.mark.skipif(
-    not AFW.is_file() or not PASCAL.is_file(),
-    reason=f'AFW / PASCAL annotations not found at {FACE_EVAL} (CI has '
-    'them)')
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from face_eval_data import (AFW, FACE_EVAL, PASCAL,  # noqa: E402
+                            needs_face_eval)
 
 
 def load_tool():
