@@ -17,11 +17,16 @@ import sys
 from typing import Callable
 
 LIGHT_SUBPACKAGE = 'hambox_mmdet.deployment'
+#: Modules imported without registering (none imports torch, mmcv or mmdet):
+#: the deployment subpackage and the output-safety helpers the ONNX demo
+#: and the data generator use.
+LIGHT_MODULES = (LIGHT_SUBPACKAGE, 'hambox_mmdet.safe_io')
 
 
 def importing_only_deployment() -> bool:
     """Whether the package is being imported only for
-    :mod:`hambox_mmdet.deployment` while mmdet is not loaded.
+    :mod:`hambox_mmdet.deployment` (or another of :data:`LIGHT_MODULES`)
+    while mmdet is not loaded.
 
     Looks at the import machinery's frames above the package's
     ``__init__``: the innermost module being loaded other than the package
@@ -36,8 +41,8 @@ def importing_only_deployment() -> bool:
                 and 'importlib' in code.co_filename):
             name = frame.f_locals.get('name')
             if isinstance(name, str) and name != 'hambox_mmdet':
-                return (name == LIGHT_SUBPACKAGE
-                        or name.startswith(LIGHT_SUBPACKAGE + '.'))
+                return any(name == m or name.startswith(m + '.')
+                           for m in LIGHT_MODULES)
         frame = frame.f_back
     return False
 

@@ -51,7 +51,11 @@ class WIDERFaceMetric(BaseMetric):
             ports). Defaults to ``'auto'``.
         outfile_prefix (str, optional): if set, the predictions are also
             written there in the official submission layout
-            (``<prefix>/<event>/<stem>.txt``). Defaults to None.
+            (``<prefix>/<event>/<stem>.txt``): a new or empty folder, or one
+            written before (whose files are then replaced, stale ones
+            removed); a folder holding other files is refused
+            (:func:`~hambox_mmdet.evaluation.wider.write_pred_dir`).
+            Defaults to None.
         plot_file (str, optional): PNG of the precision-recall curves.
             Defaults to None.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
@@ -124,9 +128,13 @@ class WIDERFaceMetric(BaseMetric):
             logger.warning(f'WIDER FACE: {duplicates} duplicate prediction(s) '
                            'for an image already seen; kept the first')
         if self.outfile_prefix is not None:
-            write_pred_dir(self.outfile_prefix, preds)
+            # a folder of an earlier run is rewritten whole (its stale files
+            # removed); one holding other files is refused (write_pred_dir)
+            stale = write_pred_dir(self.outfile_prefix, preds)
             logger.info(f'WIDER FACE predictions written to '
-                        f'{self.outfile_prefix}')
+                        f'{self.outfile_prefix}' +
+                        (f' ({len(stale)} file(s) of an earlier run removed)'
+                         if stale else ''))
         if self.gt_dir is None:
             logger.info(f'WIDER FACE: no gt_dir, so no AP: {len(preds)} '
                         'images written in the official submission layout')
