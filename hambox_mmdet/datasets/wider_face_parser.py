@@ -11,7 +11,9 @@ zero-size face); zero-size and ``invalid = 1`` faces are kept and flagged by
 or height (train lines 161871 and 177955, val line 34471). The headers are
 walked in Python, one step per image, then one :func:`numpy.loadtxt` call
 converts all face lines. Errors name the file, the 1-based line and what was
-expected.
+expected: also for an image listed twice (both lines; the official files
+list each image once), a file that is not UTF-8 text and a ``.mat`` file
+given in place of the text file.
 """
 import math
 import os
@@ -99,14 +101,56 @@ class WIDERFaceAnnotations:
         return map(self.__getitem__, range(len(self)))
 
 
+#: What an image path of the annotation files ends with.
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def _decode(filename: str, data: bytes) -> str:
+    """UTF-8 text (a byte-order mark dropped), or ValueError naming the
+    file, what it seems to be and the line of the first undecodable byte."""
+    if data.startswith(b'MATLAB'):
+        raise ValueError(
+            f'{filename} is a MATLAB .mat file, not a text annotation file: '
+            'ann_file must be wider_face_{train,val}_bbx_gt.txt or '
+            'wider_face_test_filelist.txt (wider_face_split/); the .mat '
+            'files of eval_tools/ground_truth are for the evaluation '
+            '(WIDERFaceMetric gt_dir)')
+    try:
+        return data.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = data.count(b'\n', 0, e.start) + 1
+        kind = ('a binary file' if b'\x00' in data[:4096] else
+                'not UTF-8 text')
+        raise ValueError(
+            f'{filename}, line {line}: byte {data[e.start:e.start + 1]!r} '
+            f'at offset {e.start} is not UTF-8: the file is {kind}, not a '
+            'WIDER FACE annotation file as distributed') from None
+
+
 def _read_lines(path: PathLike) -> Tuple[str, List[str]]:
     """The absolute file name and its lines, trailing blank lines dropped."""
     filename = osp.abspath(osp.expanduser(str(path)))
-    with open(filename, encoding='utf-8-sig') as f:
-        lines = f.read().splitlines()
+    with open(filename, 'rb') as f:
+        lines = _decode(filename, f.read()).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     return filename, lines
+
+
+def _check_unique(filename: str, lines: Sequence[str],
+                  path_lines: Sequence[int]) -> None:
+    """Raise ValueError naming both lines of an image listed twice
+    (0-based ``path_lines``). The official files list every image once; a
+    second record would split or duplicate one image's faces."""
+    seen: Dict[str, int] = {}
+    for i in path_lines:
+        name = lines[i].strip()
+        if name in seen:
+            raise ValueError(
+                f'{filename}, line {i + 1}: image {name!r} is listed again '
+                f'(first on line {seen[name] + 1}); each image must be '
+                'listed once')
+        seen[name] = i
 
 
 def _is_number(token: str) -> bool:
@@ -219,6 +263,7 @@ def parse_wider_bbx_gt(path: PathLike,
                          f'{negative_size!r}')
     filename, lines = _read_lines(path)
     headers = _walk_headers(filename, lines)
+    _check_unique(filename, lines, [h[0] for h in headers])
     face_lines = list(
         chain.from_iterable(lines[f:f + n] for _, f, n in headers))
     values = np.zeros((0, NUM_FIELDS), dtype=np.int64)
@@ -284,12 +329,33 @@ def parse_wider_filelist(path: PathLike) -> List[str]:
         if len(line.split()) > 1:
             raise ValueError(f'{filename}, line {idx + 1}: expected one image '
                              f'path per line, got {line.strip()!r}')
+    _check_unique(filename, lines,
+                  [i for i, line in enumerate(lines) if line.strip()])
     return [line.strip() for line in lines if line.strip()]
 
 
+def _looks_like_image_path(line: str) -> bool:
+    tokens = line.split()
+    return len(tokens) == 1 and ('/' in tokens[0] or tokens[0].lower(
+    ).endswith(IMAGE_SUFFIXES))
+
+
 def detect_wider_ann_format(path: PathLike) -> str:
-    """``'bbx_gt'`` if line 2 of ``path`` is an integer (a face count), else
-    ``'filelist'``."""
-    with open(osp.expanduser(str(path)), encoding='utf-8-sig') as f:
-        second = (f.readline(), f.readline())[1].strip()
-    return 'bbx_gt' if second.lstrip('+-').isdigit() else 'filelist'
+    """``'filelist'`` if the second non-blank line of ``path`` is an image
+    path (or the file has one), else ``'bbx_gt'``.
+
+    Anything else on line 2 (a count, or a malformed one such as ``12a``)
+    means ``bbx_gt``, whose reader then names line 2 if the count is bad.
+
+    Raises:
+        ValueError: the file is not UTF-8 text (a ``.mat`` file, say).
+    """
+    filename = osp.abspath(osp.expanduser(str(path)))
+    with open(filename, 'rb') as f:
+        head = f.read(1 << 16)
+    lines = _decode(filename, head[:head.rfind(b'\n') + 1] or head
+                    ).splitlines()
+    lines = [line for line in lines if line.strip()]
+    if len(lines) < 2:
+        return 'filelist'
+    return 'filelist' if _looks_like_image_path(lines[1]) else 'bbx_gt'

@@ -159,10 +159,12 @@ class WIDERFaceTxtDataset(BaseDetDataset):
             root = self.data_root or 'DATA_ROOT'
             raise FileNotFoundError(
                 f'{self.ann_file} not found. Set data_root to WIDER FACE in '
-                'the official layout (README, "Data"), or write the small '
-                f'generated face set there first: python '
-                f'tools/misc/make_tiny_widerface.py {root} (installed '
-                f'package: mim run hambox_mmdet make_tiny_widerface {root})')
+                'the official layout (README, "Data"), or, if data_root is a '
+                'new or empty folder, write the small generated face set '
+                f'there first: python tools/misc/make_tiny_widerface.py '
+                f'{root} (installed package: mim run hambox_mmdet '
+                f'make_tiny_widerface {root}; it refuses a folder that holds '
+                'other data, such as a partial WIDER FACE download)')
         logger = MMLogger.get_current_instance()
         with get_local_path(
                 self.ann_file, backend_args=self.backend_args) as local_path:

@@ -31,19 +31,32 @@ eyes), so a small CNN learns them in a few CPU minutes. The default set
 (:data:`DEFAULTS`: what the quick start, ``hambox_r18_fpn_tiny_widerface.py``
 and the tests use) takes about 10 s on 2 CPU cores.
 
-Files are only ever written, never deleted. The tool refuses a folder that
-holds WIDER FACE annotations it did not write (real data, say);
-``--skip-existing`` returns at once where the folder already holds the set
-with the same parameters.
+Files are only ever written, never deleted, each under a temporary name
+moved into place when complete. The tool writes only into a new or empty
+folder or one that holds its manifest (a set it wrote before): a folder
+holding anything else (real WIDER FACE images, ``eval_tools/`` of a partial
+download, ...) is refused, naming what is in it. ``--skip-existing``
+returns at once where the folder already holds the set with the same
+parameters.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import sys
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+# run as a plain script from a checkout: import this checkout's package
+_ROOT = Path(__file__).resolve().parents[2]
+if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+from hambox_mmdet.safe_io import (atomic_output, describe_entries,  # noqa
+                                  write_bytes, write_text)
 
 #: The default set: the one place for its parameters.
 DEFAULTS = dict(
@@ -330,14 +343,17 @@ def _write_eval_ground_truth(
             ]) for e in events
         ])
     os.makedirs(out_dir, exist_ok=True)
-    savemat(osp.join(out_dir, 'wider_face_val.mat'), base)
+    with atomic_output(osp.join(out_dir, 'wider_face_val.mat')) as tmp:
+        savemat(tmp, base)
     for setting, min_size in SETTING_MIN_SIZES.items():
         data = dict(base)
         data['gt_list'] = _cell([
             _cell([_gt_list(f, min_size) for _, f in by_event[e]])
             for e in events
         ])
-        savemat(osp.join(out_dir, f'wider_{setting}_val.mat'), data)
+        with atomic_output(osp.join(out_dir,
+                                    f'wider_{setting}_val.mat')) as tmp:
+            savemat(tmp, data)
 
 
 def _params(**kwargs) -> dict:
@@ -375,8 +391,9 @@ def make_tiny_widerface(root: str = DEFAULT_ROOT,
     """Write the face set under ``root`` (see the module docstring).
 
     Args:
-        root (str): Output folder (created; ``~`` expanded). Files of the
-            same names are overwritten; nothing is deleted.
+        root (str): Output folder (created; ``~`` expanded): new, empty,
+            or holding a set this tool wrote (its manifest), whose files of
+            the same names are replaced; nothing is deleted.
         skip_existing (bool): Return at once if ``root`` already holds a
             complete set made with the same parameters. Defaults to False.
         **kwargs: Parameters overriding :data:`DEFAULTS`:
@@ -393,42 +410,43 @@ def make_tiny_widerface(root: str = DEFAULT_ROOT,
         ``num_faces_val`` (faces as the text files count them).
 
     Raises:
-        FileExistsError: If ``root`` holds WIDER FACE annotations that this
-            tool did not write.
+        FileExistsError: If ``root`` holds anything without this tool's
+            manifest (real WIDER FACE data, a partial download, other
+            files), naming what it found; or ``root`` is a file.
     """
     root = osp.expanduser(str(root))
     params = _params(**kwargs)
     manifest = read_manifest(root)
-    if manifest is None and osp.exists(osp.join(root, 'wider_face_split')):
+    if osp.exists(root) and not osp.isdir(root):
+        raise FileExistsError(f'{root} is a file, not a folder')
+    if manifest is None and osp.isdir(root) and os.listdir(root):
         raise FileExistsError(
-            f'{root} holds WIDER FACE annotations that were not generated '
-            f'here (no {MANIFEST}); refusing to overwrite them')
+            f'{root} holds data that was not generated here (no '
+            f'{MANIFEST}): {describe_entries(os.listdir(root))}; refusing '
+            'to overwrite or mix with it: give a new or empty folder')
     if skip_existing and manifest is not None and \
             manifest.get('params') == params and 'stats' in manifest:
         return dict(params, **manifest['stats'])
     os.makedirs(root, exist_ok=True)
     # Written first (an interrupted run is recognised and redone) and again,
     # with the face counts, when done.
-    with open(osp.join(root, MANIFEST), 'w') as f:
-        json.dump(dict(params=params), f, indent=2)
+    write_text(osp.join(root, MANIFEST), json.dumps(dict(params=params),
+                                                    indent=2))
     stats = {}
     for split in ('train', 'val'):
         records = _write_images(root, split, params)
         split_dir = osp.join(root, 'wider_face_split')
         os.makedirs(split_dir, exist_ok=True)
-        with open(
-                osp.join(split_dir, f'wider_face_{split}_bbx_gt.txt'),
-                'w',
-                newline='\n') as f:
-            f.write(_format_bbx_gt(records))
+        write_text(osp.join(split_dir, f'wider_face_{split}_bbx_gt.txt'),
+                   _format_bbx_gt(records))
         # Faces as the text file counts them (a "1" + zero box counts 1).
         stats[f'num_faces_{split}'] = int(
             sum(len(faces) or int(as_one) for _, faces, as_one in records))
         if split == 'val':
             _write_eval_ground_truth(
                 osp.join(root, 'eval_tools', 'ground_truth'), records)
-    with open(osp.join(root, MANIFEST), 'w') as f:
-        json.dump(dict(params=params, stats=stats), f, indent=2)
+    write_text(osp.join(root, MANIFEST),
+               json.dumps(dict(params=params, stats=stats), indent=2))
     return dict(params, **stats)
 
 
@@ -455,8 +473,7 @@ def _write_images(root: str, split: str,
             '.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, params['jpeg_quality']])
         if not ok:
             raise OSError(f'could not encode {path}')
-        with open(path, 'wb') as f:
-            f.write(buf.tobytes())
+        write_bytes(path, buf.tobytes())
         records.append((f'{event}/{name}.jpg', faces, empty_as_one))
     return records
 
@@ -489,17 +506,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    stats = make_tiny_widerface(
+    try:
+        stats = _run(args)
+    except FileExistsError as e:
+        sys.exit(f'error: {e}')
+    print(f'{osp.expanduser(args.out_dir)}: the generated face set in the '
+          f'official WIDER FACE layout, {stats["num_train"]} train images '
+          f'({stats["num_faces_train"]} faces), {stats["num_val"]} val images '
+          f'({stats["num_faces_val"]} faces)')
+
+
+def _run(args: argparse.Namespace) -> dict:
+    return make_tiny_widerface(
         args.out_dir,
         skip_existing=args.skip_existing,
         num_train=args.num_train,
         num_val=args.num_val,
         img_size=tuple(args.img_size),
         seed=args.seed)
-    print(f'{osp.expanduser(args.out_dir)}: the generated face set in the '
-          f'official WIDER FACE layout, {stats["num_train"]} train images '
-          f'({stats["num_faces_train"]} faces), {stats["num_val"]} val images '
-          f'({stats["num_faces_val"]} faces)')
 
 
 if __name__ == '__main__':
