@@ -20,7 +20,12 @@ model = dict(
             gamma=2.0,
             alpha=0.25,
             loss_weight=1.0,
-            ignore_reg_iou_thr=0.5)),
+            ignore_reg_iou_thr=0.5,
+            # one divisor, all positives: the paper's literal separate N_com
+            # collapses training (BENCHMARKS.md, root-cause table);
+            # hambox_r50_fpn_separate_widerface.py keeps the literal form
+            com_normalizer='joint',
+            iou_weighted=True)),
     train_cfg=dict(
         assigner=dict(
             _delete_=True,

@@ -136,51 +136,125 @@ def test_assigner_gets_decoded_detached_regression():
     assert not pred.bboxes.requires_grad
 
 
-def test_loss_groups_and_normalisers():
-    head = MODELS.build(head_cfg())
+def hand_focal(logits, positive, alpha=0.25, gamma=2.0):
+    """Sigmoid focal loss per anchor (one class), written out."""
+    p = torch.sigmoid(logits)
+    return torch.where(positive, -alpha * (1 - p)**gamma * torch.log(p),
+                       -(1 - alpha) * p**gamma * torch.log(1 - p))
+
+
+def expected_losses(head, cls_scores, bbox_preds, result, pred, cls_div,
+                    bbox_div):
+    """The head's two losses computed from the formulas, with the given
+    divisors (stage-1, compensated) of each loss."""
+    comp = result.get_extra_property('compensated')
+    reg_ious = result.get_extra_property('reg_ious')
+    stage1 = (result.gt_inds > 0) & ~comp
+    deltas = torch.cat(
+        [b[0].permute(1, 2, 0).reshape(-1, 4) for b in bbox_preds]).detach()
+    targets = head.bbox_coder.encode(pred.priors,
+                                     torch.tensor([FACE]).expand(
+                                         len(pred.priors), 4))
+    l1 = (deltas - targets).abs().sum(dim=1)
+    bbox = l1[stage1].sum() / bbox_div[0] + l1[comp].sum() / bbox_div[1]
+    logits = torch.cat(
+        [c[0].permute(1, 2, 0).reshape(-1) for c in cls_scores]).detach()
+    fl = hand_focal(logits, result.gt_inds > 0)
+    negative = result.gt_inds == 0
+    ignored = negative & (reg_ious >= 0.5)
+    kept = (stage1 | negative) & ~ignored
+    cls = (fl[kept].sum() / cls_div[0] +
+           (reg_ious[comp] * fl[comp]).sum() / cls_div[1])
+    return cls.item(), bbox.item(), int(stage1.sum()), int(comp.sum())
+
+
+@pytest.mark.parametrize('mode', ['joint', 'separate'])
+def test_loss_groups_and_normalisers_by_hand(mode):
+    head = MODELS.build(head_cfg(loss_cls=dict(
+        type='RegressionAwareFocalLoss', com_normalizer=mode)))
     head.assigner = Recorder(head.assigner)
     cls_scores, bbox_preds = outputs(2, towards_face=True, head=head)
     losses = head.loss_by_feat(cls_scores, bbox_preds, gt(), metas())
     (pred, result), = head.assigner.calls
     comp = result.get_extra_property('compensated')
-    stage1 = (result.gt_inds > 0) & ~comp
-    n_norm, n_com = int(stage1.sum()), int(comp.sum())
-    assert n_norm > 0 and n_com > 0
+    n_norm = int(((result.gt_inds > 0) & ~comp).sum())
+    n_com = int(comp.sum())
+    assert n_norm > 1 and n_com > 1 and n_norm != n_com
+    div = ((n_norm + n_com, ) * 2 if mode == 'joint' else (n_norm, n_com))
+    cls, bbox, _, _ = expected_losses(head, cls_scores, bbox_preds, result,
+                                      pred, div, div)
     assert losses['num_pos_norm'].item() == n_norm
     assert losses['num_pos_com'].item() == n_com
-
-    # box loss: L1 of each group against the face's encoding, each group
-    # normalised by its own count
-    deltas = torch.cat(
-        [b[0].permute(1, 2, 0).reshape(-1, 4) for b in bbox_preds])
-    targets = head.bbox_coder.encode(pred.priors,
-                                     torch.tensor([FACE]).expand(
-                                         len(pred.priors), 4))
-    l1 = (deltas - targets).abs().sum(dim=1)
-    expected_bbox = l1[stage1].sum() / n_norm + l1[comp].sum() / n_com
-    assert losses['loss_bbox'].item() == pytest.approx(
-        expected_bbox.item(), rel=1e-5)
-
-    # classification: the regression-aware focal loss on the same groups
-    logits = torch.cat(
-        [c[0].permute(1, 2, 0).reshape(-1, 1) for c in cls_scores])
-    labels = torch.where(result.gt_inds > 0, 0, 1)
-    expected_cls = head.loss_cls(
-        logits,
-        labels,
-        torch.ones(len(labels)),
-        avg_factor=n_norm,
-        compensated=comp,
-        reg_ious=result.get_extra_property('reg_ious'),
-        com_avg_factor=n_com)
-    assert losses['loss_cls'].item() == pytest.approx(
-        expected_cls.item(), rel=1e-5)
+    assert losses['loss_cls'].item() == pytest.approx(cls, rel=1e-5)
+    assert losses['loss_bbox'].item() == pytest.approx(bbox, rel=1e-5)
+    # the logged terms, each over all positives whatever the mode
+    joint = (n_norm + n_com, ) * 2
+    cls_j, bbox_j, _, _ = expected_losses(head, cls_scores, bbox_preds,
+                                          result, pred, joint, joint)
+    assert (losses['cls_stage1'] + losses['cls_com']).item() == \
+        pytest.approx(cls_j, rel=1e-5)
+    assert (losses['bbox_stage1'] + losses['bbox_com']).item() == \
+        pytest.approx(bbox_j, rel=1e-5)
+    assert not losses['cls_com'].requires_grad
+    if mode == 'joint':
+        assert (losses['cls_stage1'] + losses['cls_com']).item() == \
+            pytest.approx(losses['loss_cls'].item(), rel=1e-5)
 
     # compensated anchors are pushed towards the face class
     losses['loss_cls'].backward()
     grads = torch.cat(
         [c.grad[0].permute(1, 2, 0).reshape(-1) for c in cls_scores])
     assert (grads[comp] < 0).all()
+
+
+def test_box_normaliser_can_differ_from_the_classification_one():
+    head = MODELS.build(head_cfg(
+        loss_cls=dict(type='RegressionAwareFocalLoss',
+                      com_normalizer='separate'),
+        bbox_com_normalizer='joint'))
+    head.assigner = Recorder(head.assigner)
+    cls_scores, bbox_preds = outputs(2, towards_face=True, head=head)
+    losses = head.loss_by_feat(cls_scores, bbox_preds, gt(), metas())
+    (pred, result), = head.assigner.calls
+    comp = result.get_extra_property('compensated')
+    n_norm = int(((result.gt_inds > 0) & ~comp).sum())
+    n_com = int(comp.sum())
+    cls, bbox, _, _ = expected_losses(head, cls_scores, bbox_preds, result,
+                                      pred, (n_norm, n_com),
+                                      (n_norm + n_com, ) * 2)
+    assert losses['loss_cls'].item() == pytest.approx(cls, rel=1e-5)
+    assert losses['loss_bbox'].item() == pytest.approx(bbox, rel=1e-5)
+    with pytest.raises(ValueError, match='bbox_com_normalizer'):
+        MODELS.build(head_cfg(bbox_com_normalizer='all'))
+
+
+@pytest.mark.parametrize('mode', ['joint', 'separate'])
+def test_normalisers_are_averaged_over_processes(mode, monkeypatch):
+    """Distributed training: N_norm and N_com are the means over processes
+    (reduce_mean), each divisor at least 1. A second process is simulated
+    with 9 stage-1 positives and no compensated anchor."""
+    import hambox_mmdet.models.dense_heads.hambox_head as module
+    other = iter([9., 0.])
+    monkeypatch.setattr(module, 'reduce_mean',
+                        lambda t: (t + next(other)) / 2)
+    head = MODELS.build(head_cfg(loss_cls=dict(
+        type='RegressionAwareFocalLoss', com_normalizer=mode)))
+    head.assigner = Recorder(head.assigner)
+    cls_scores, bbox_preds = outputs(2, towards_face=True, head=head)
+    losses = head.loss_by_feat(cls_scores, bbox_preds, gt(), metas())
+    (pred, result), = head.assigner.calls
+    comp = result.get_extra_property('compensated')
+    n_norm = int(((result.gt_inds > 0) & ~comp).sum())
+    n_com = int(comp.sum())
+    mean_norm, mean_com = (n_norm + 9) / 2, n_com / 2
+    if mode == 'joint':
+        div = (mean_norm + mean_com, ) * 2
+    else:
+        div = (mean_norm, max(mean_com, 1.))
+    cls, bbox, _, _ = expected_losses(head, cls_scores, bbox_preds, result,
+                                      pred, div, div)
+    assert losses['loss_cls'].item() == pytest.approx(cls, rel=1e-5)
+    assert losses['loss_bbox'].item() == pytest.approx(bbox, rel=1e-5)
 
 
 def test_plain_focal_loss_treats_compensated_as_positives():
@@ -281,16 +355,20 @@ def focal(logits, target_is_face, alpha=0.25, gamma=2.0):
     return torch.where(target_is_face, pos, neg)
 
 
-@pytest.mark.parametrize('decoded', [False, True])
-def test_batch_with_ignore_regions(decoded):
+@pytest.mark.parametrize('decoded,mode', [(False, 'joint'), (True, 'joint'),
+                                          (False, 'separate')])
+def test_batch_with_ignore_regions(decoded, mode):
     """Two images, ignore regions, ``reg_decoded_bbox`` on and off: the
     losses equal a direct computation from the assignments; compensated
-    anchors are positives weighted by their regressed IoU with their own
-    normaliser, in both losses; ignored anchors are in neither."""
+    anchors are positives weighted by their regressed IoU, divided by all
+    positives ('joint') or by their own count ('separate'), in both losses;
+    ignored anchors are in neither."""
     from mmdet.structures.bbox import bbox_overlaps
     from mmengine.logging import MessageHub
-    hub = MessageHub.get_instance(f'test_hambox_head_batch_{decoded}')
-    head = MODELS.build(head_cfg(reg_decoded_bbox=decoded))
+    hub = MessageHub.get_instance(f'test_hambox_head_batch_{decoded}_{mode}')
+    head = MODELS.build(head_cfg(
+        reg_decoded_bbox=decoded,
+        loss_cls=dict(type='RegressionAwareFocalLoss', com_normalizer=mode)))
     head.assigner = Recorder(head.assigner)
     head.assigner.num_compensate = head.assigner.assigner.num_compensate
     cls_scores, bbox_preds, anchors = batch_outputs(head)
@@ -329,15 +407,17 @@ def test_batch_with_ignore_regions(decoded):
     else:
         pred, target = flat_deltas, head.bbox_coder.encode(all_anchors, faces)
     l1 = (pred - target).abs().sum(1)
-    expected_bbox = l1[stage1].sum() / n_norm + l1[comp].sum() / n_com
+    d_norm, d_com = ((n_norm + n_com, ) * 2 if mode == 'joint' else
+                     (n_norm, n_com))
+    expected_bbox = l1[stage1].sum() / d_norm + l1[comp].sum() / d_com
     assert losses['loss_bbox'].item() == pytest.approx(
         expected_bbox.item(), rel=1e-5)
 
     fl = focal(logits.reshape(-1), gt_inds > 0)
     negative = gt_inds == 0
     ignored_neg = negative & (best_iou >= 0.5)
-    w_norm = (stage1 | (negative & ~ignored_neg)).float() / n_norm
-    w_com = comp.float() * reg_iou / n_com
+    w_norm = (stage1 | (negative & ~ignored_neg)).float() / d_norm
+    w_com = comp.float() * reg_iou / d_com
     expected_cls = (fl * (w_norm + w_com)).sum()
     assert losses['loss_cls'].item() == pytest.approx(
         expected_cls.item(), rel=1e-4)

@@ -27,8 +27,9 @@ def test_without_compensation_it_is_focal_loss():
         theirs(pred, target, weight, avg_factor=7.))
 
 
-def test_loss_terms_by_hand():
-    """Six anchors, one class (label 1 = background).
+def test_loss_terms_by_hand_separate():
+    """Six anchors, one class (label 1 = background); the paper's literal
+    divisors N_norm = 4 and N_com = 2.
 
     0: stage-1 positive, 1: stage-1 negative, 2: negative whose regressed box
     has IoU 0.6 >= 0.5 with a face (ignored), 3: negative with IoU 0.4 (kept),
@@ -39,7 +40,8 @@ def test_loss_terms_by_hand():
     compensated = torch.tensor([False, False, False, False, True, True])
     reg_ious = torch.tensor([0.9, 0.1, 0.6, 0.4, 0.8, 0.5])
     loss_fn = MODELS.build(
-        dict(type='RegressionAwareFocalLoss', loss_weight=2.0))
+        dict(type='RegressionAwareFocalLoss', loss_weight=2.0,
+             com_normalizer='separate'))
     loss = loss_fn(
         logits[:, None],
         target,
@@ -72,6 +74,7 @@ def test_loss_terms_by_hand():
         dict(
             type='RegressionAwareFocalLoss',
             loss_weight=2.0,
+            com_normalizer='separate',
             ignore_reg_iou_thr=None))
     loss = no_ignore(
         logits[:, None],
@@ -83,6 +86,77 @@ def test_loss_terms_by_hand():
         com_avg_factor=2.0)
     assert loss.item() == pytest.approx(
         expected + 2.0 * focal(p[2], 0) / 4.0, rel=1e-5)
+
+
+LOGITS = torch.tensor([0.3, -1.2, 0.8, -0.1, -0.5, 0.2])
+TARGET = torch.tensor([0, 1, 1, 1, 0, 0])
+COMPENSATED = torch.tensor([False, False, False, False, True, True])
+REG_IOUS = torch.tensor([0.9, 0.1, 0.6, 0.4, 0.8, 0.5])
+
+
+def six_anchor_terms():
+    """The stage-1 sum and the IoU-weighted compensated sum of the six
+    anchors of test_loss_terms_by_hand_separate, by hand."""
+    p = torch.sigmoid(LOGITS).tolist()
+    stage1 = focal(p[0], 1) + focal(p[1], 0) + focal(p[3], 0)
+    com = 0.8 * focal(p[4], 1) + 0.5 * focal(p[5], 1)
+    return p, stage1, com
+
+
+def test_loss_terms_by_hand_joint():
+    """The default: both terms divided by all positives, 4 + 2."""
+    p, stage1, com = six_anchor_terms()
+    loss_fn = MODELS.build(
+        dict(type='RegressionAwareFocalLoss', loss_weight=2.0))
+    assert loss_fn.com_normalizer == 'joint'
+    loss = loss_fn(LOGITS[:, None], TARGET, None, avg_factor=4.0,
+                   compensated=COMPENSATED, reg_ious=REG_IOUS,
+                   com_avg_factor=2.0)
+    assert loss.item() == pytest.approx(2.0 * (stage1 + com) / 6.0,
+                                        rel=1e-5)
+    # no compensated anchor in any process: N_com = 0, divisor N_norm
+    loss = loss_fn(LOGITS[:, None], TARGET, None, avg_factor=4.0,
+                   compensated=COMPENSATED, reg_ious=REG_IOUS,
+                   com_avg_factor=0.)
+    assert loss.item() == pytest.approx(2.0 * (stage1 + com) / 4.0,
+                                        rel=1e-5)
+
+
+def test_divisors_are_at_least_one():
+    """Counts averaged over processes can fall below 1 (one compensated
+    anchor in one of two processes: 0.5); the divisor is then 1."""
+    p, stage1, com = six_anchor_terms()
+    separate = MODELS.build(dict(type='RegressionAwareFocalLoss',
+                                 com_normalizer='separate'))
+    loss = separate(LOGITS[:, None], TARGET, avg_factor=0.5,
+                    compensated=COMPENSATED, reg_ious=REG_IOUS,
+                    com_avg_factor=0.5)
+    assert loss.item() == pytest.approx(stage1 + com, rel=1e-5)
+    joint = MODELS.build(dict(type='RegressionAwareFocalLoss'))
+    loss = joint(LOGITS[:, None], TARGET, avg_factor=0.25,
+                 compensated=COMPENSATED, reg_ious=REG_IOUS,
+                 com_avg_factor=0.5)
+    assert loss.item() == pytest.approx(stage1 + com, rel=1e-5)
+
+
+@pytest.mark.parametrize('mode,div', [('joint', (6., 6.)),
+                                      ('separate', (4., 2.))])
+def test_without_iou_weight_compensated_anchors_weigh_one(mode, div):
+    p, stage1, _ = six_anchor_terms()
+    loss_fn = MODELS.build(dict(type='RegressionAwareFocalLoss',
+                                com_normalizer=mode, iou_weighted=False))
+    loss = loss_fn(LOGITS[:, None], TARGET, avg_factor=4.0,
+                   compensated=COMPENSATED, reg_ious=REG_IOUS,
+                   com_avg_factor=2.0)
+    com = focal(p[4], 1) + focal(p[5], 1)
+    assert loss.item() == pytest.approx(stage1 / div[0] + com / div[1],
+                                        rel=1e-5)
+
+
+def test_unknown_normaliser_is_refused():
+    with pytest.raises(ValueError, match="com_normalizer must be one of"):
+        MODELS.build(dict(type='RegressionAwareFocalLoss',
+                          com_normalizer='paper'))
 
 
 def test_gradient_flows_to_compensated_only_through_logits():

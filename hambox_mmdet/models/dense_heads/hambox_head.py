@@ -12,7 +12,8 @@ from mmengine.logging import MessageHub
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..losses import RegressionAwareFocalLoss
+from ..losses import (COM_NORMALIZERS, RegressionAwareFocalLoss,
+                      com_normalizers)
 
 
 @MODELS.register_module()
@@ -27,14 +28,18 @@ class HAMBoxHead(RetinaHead):
       forward pass, detached and decoded), which :class:`HAMBoxAssigner`
       uses to compensate faces with too few matched anchors;
     - with :class:`RegressionAwareFocalLoss` as ``loss_cls``, the loss of the
-      paper: stage-1 anchors get the focal loss normalised by N_norm (their
-      positives), with uncompensated negatives whose regressed box already
-      has IoU >= 0.5 with a face ignored; compensated anchors get the focal
-      loss weighted by their regressed IoU and normalised by N_com (their
-      count); the box loss is applied to both groups, each with its own
-      normaliser. N_norm and N_com are averaged over processes in
-      distributed training (as mmdet's ATSS and GFL heads do) and are at
-      least 1.
+      paper: stage-1 anchors get the focal loss, with uncompensated
+      negatives whose regressed box already has IoU >= 0.5 with a face
+      ignored; compensated anchors get the focal loss weighted by their
+      regressed IoU; the box loss is applied to both groups. The divisors
+      follow the loss's ``com_normalizer``: ``'joint'`` (default) divides
+      every term by all positives N_norm + N_com; ``'separate'`` (the
+      paper's formula read literally) divides the stage-1 terms by N_norm
+      and the compensated terms by N_com, which collapsed training in every
+      measurement of ``BENCHMARKS.md``. ``bbox_com_normalizer`` sets the box
+      term's divisors apart from the classification's (an ablation knob).
+      N_norm and N_com are averaged over processes in distributed training
+      (as mmdet's ATSS and GFL heads do); each divisor is at least 1.
 
     With any other ``loss_cls`` (e.g. mmdet's ``FocalLoss``), compensated
     anchors are ordinary positives: mining without the new loss, as in the
@@ -43,8 +48,13 @@ class HAMBoxHead(RetinaHead):
     the distributed averaging of the normaliser.
 
     The loss dict also logs ``num_pos_norm`` and ``num_pos_com``, the
-    stage-1 and compensated positives per image. With an assigner that has
-    ``num_compensate`` (K), every call also records in mmengine's
+    stage-1 and compensated positives per image, and, with the
+    regression-aware loss, its four terms ``cls_stage1``, ``cls_com``,
+    ``bbox_stage1`` and ``bbox_com``, each divided by all positives whatever
+    ``com_normalizer`` is, so that loss curves of different runs compare
+    like for like (in the ``'joint'`` form they add up to the two losses).
+    With an assigner that has ``num_compensate`` (K), every call also
+    records in mmengine's
     :class:`MessageHub` (hence the log, ``vis_data/scalars.json`` and
     TensorBoard) these statistics of the batch, pooled over its images:
 
@@ -60,7 +70,11 @@ class HAMBoxHead(RetinaHead):
 
     Args:
         loss_cls (dict): Classification loss. Defaults to the paper's
-            ``RegressionAwareFocalLoss`` (sigmoid, alpha 0.25, gamma 2).
+            ``RegressionAwareFocalLoss`` (sigmoid, alpha 0.25, gamma 2,
+            ``com_normalizer='joint'``).
+        bbox_com_normalizer (str, optional): ``'joint'`` or ``'separate'``
+            for the box loss's two terms; None (default): the same as
+            ``loss_cls.com_normalizer``.
         **kwargs: :class:`RetinaHead`'s arguments.
     """
 
@@ -72,7 +86,13 @@ class HAMBoxHead(RetinaHead):
                      gamma=2.0,
                      alpha=0.25,
                      loss_weight=1.0),
+                 bbox_com_normalizer: Optional[str] = None,
                  **kwargs) -> None:
+        if bbox_com_normalizer not in (None, ) + COM_NORMALIZERS:
+            raise ValueError(
+                f'bbox_com_normalizer must be None or one of '
+                f'{COM_NORMALIZERS}, got {bbox_com_normalizer!r}')
+        self.bbox_com_normalizer = bbox_com_normalizer
         loss_cls = dict(loss_cls)
         if loss_cls.get('type') in ('RegressionAwareFocalLoss',
                                     RegressionAwareFocalLoss):
@@ -129,7 +149,8 @@ class HAMBoxHead(RetinaHead):
              self._get_targets_single, [flat_anchors] * num_imgs,
              [torch.cat(flags) for flags in valid_flag_list],
              list(flat_reg.detach()), batch_gt_instances, batch_img_metas,
-             batch_gt_instances_ignore)
+             batch_gt_instances_ignore,
+             num_level_anchors=[len(a) for a in anchor_list[0]])
         self._raw_positive_infos.update(sampling_results=sampling_results)
         labels = torch.cat(labels)  # (B * N, )
         label_weights = torch.cat(label_weights)
@@ -143,19 +164,11 @@ class HAMBoxHead(RetinaHead):
         flat_cls = flat_cls.reshape(-1, self.cls_out_channels)
         flat_reg = flat_reg.reshape(-1, self.bbox_coder.encode_size)
         box_args = (flat_reg, flat_anchors, bbox_targets, bbox_weights)
+        terms = {}
         if isinstance(self.loss_cls, RegressionAwareFocalLoss):
-            num_norm = self._avg_factor(stage1_pos)
-            num_com = self._avg_factor(compensated)
-            loss_cls = self.loss_cls(
-                flat_cls,
-                labels,
-                label_weights,
-                avg_factor=num_norm,
-                compensated=compensated,
-                reg_ious=reg_ious,
-                com_avg_factor=num_com)
-            loss_bbox = (self._box_loss(stage1_pos, num_norm, *box_args) +
-                         self._box_loss(compensated, num_com, *box_args))
+            loss_cls, loss_bbox, _, terms = self._regression_aware_losses(
+                flat_cls, labels, label_weights, compensated, reg_ious,
+                stage1_pos, box_args)
         else:
             num_pos = self._avg_factor(positive)
             loss_cls = self.loss_cls(
@@ -168,7 +181,60 @@ class HAMBoxHead(RetinaHead):
             loss_cls=loss_cls,
             loss_bbox=loss_bbox,
             num_pos_norm=stage1_pos.sum().float() / num_imgs,
-            num_pos_com=compensated.sum().float() / num_imgs)
+            num_pos_com=compensated.sum().float() / num_imgs,
+            **terms)
+
+    def _regression_aware_losses(self, flat_cls: Tensor, labels: Tensor,
+                                 label_weights: Tensor, compensated: Tensor,
+                                 reg_ious: Tensor, stage1_pos: Tensor,
+                                 box_args: tuple) -> Tuple[Tensor, Tensor,
+                                                           dict, dict]:
+        """The paper's losses, with the divisors of ``com_normalizer``.
+
+        Args:
+            flat_cls (Tensor): Logits, shape (B * N, C).
+            labels, label_weights, reg_ious (Tensor): Shape (B * N, ).
+            compensated, stage1_pos (Tensor): Bool, shape (B * N, ).
+            box_args (tuple): What :meth:`_box_loss` takes after the mask.
+
+        Returns:
+            tuple: ``loss_cls``, ``loss_bbox``; the dict of their four
+            terms as they enter them (differentiable; for gradient analyses
+            such as ``benchmarks/loss_gradient_share.py``): ``cls_stage1``,
+            ``cls_com``, ``bbox_stage1``, ``bbox_com``; and the same four
+            for the log (detached), each divided by all positives whatever
+            the normaliser, so that runs compare like for like.
+        """
+        # counts averaged over processes (as mmdet's ATSS and GFL heads do)
+        num_norm = reduce_mean(stage1_pos.sum().float()).item()
+        num_com = reduce_mean(compensated.sum().float()).item()
+        per_anchor = self.loss_cls(
+            flat_cls,
+            labels,
+            label_weights,
+            avg_factor=num_norm,
+            reduction_override='none',
+            compensated=compensated,
+            reg_ious=reg_ious,
+            com_avg_factor=num_com)
+        cls_div = com_normalizers(num_norm, num_com,
+                                  self.loss_cls.com_normalizer)
+        bbox_div = com_normalizers(num_norm, num_com,
+                                   self.bbox_com_normalizer
+                                   or self.loss_cls.com_normalizer)
+        bbox_stage1 = self._box_loss(stage1_pos, bbox_div[0], *box_args)
+        bbox_com = self._box_loss(compensated, bbox_div[1], *box_args)
+        parts = dict(
+            cls_stage1=per_anchor[~compensated].sum(),
+            cls_com=per_anchor[compensated].sum(),
+            bbox_stage1=bbox_stage1,
+            bbox_com=bbox_com)
+        total = com_normalizers(num_norm, num_com, 'joint')[0]
+        divisors = dict(cls_stage1=cls_div[0], cls_com=cls_div[1],
+                        bbox_stage1=bbox_div[0], bbox_com=bbox_div[1])
+        terms = {k: v.detach() * divisors[k] / total
+                 for k, v in parts.items()}
+        return per_anchor.sum(), bbox_stage1 + bbox_com, parts, terms
 
     def _record_mining_stats(self, face_stats: Tensor, compensated: Tensor,
                              reg_ious: Tensor, labels: Tensor,
@@ -227,7 +293,9 @@ class HAMBoxHead(RetinaHead):
                             gt_instances: InstanceData,
                             img_meta: dict,
                             gt_instances_ignore: Optional[InstanceData] = None,
-                            unmap_outputs: bool = True) -> Tuple:
+                            unmap_outputs: bool = True,
+                            num_level_anchors: Optional[List[int]] = None
+                            ) -> Tuple:
         """Targets of one image, with the regressed boxes for the assigner.
 
         Args:
@@ -240,6 +308,11 @@ class HAMBoxHead(RetinaHead):
             gt_instances_ignore (:obj:`InstanceData`, optional): ``bboxes``
                 of ignored regions.
             unmap_outputs (bool): Map outputs back to all N anchors.
+            num_level_anchors (list[int], optional): Anchors per level
+                (summing to N). Given, the assigner finds the anchors inside
+                the image per level in ``pred_instances.metainfo``
+                (``num_level_priors``), as level-wise assigners such as
+                :class:`LevelATSSAssigner` need.
 
         Returns:
             tuple: per anchor ``labels`` (N, ), ``label_weights`` (N, ),
@@ -266,6 +339,10 @@ class HAMBoxHead(RetinaHead):
                     flat_deltas[inside_flags].float(),
                     max_shape=img_meta['img_shape'][:2])).float()
         pred_instances = InstanceData(priors=anchors, bboxes=reg_bboxes)
+        if num_level_anchors is not None:
+            per_level = inside_flags.split(num_level_anchors)
+            pred_instances.set_metainfo(dict(num_level_priors=torch.stack(
+                [f.sum() for f in per_level]).tolist()))
         assign_result = self.assigner.assign(pred_instances, gt_instances,
                                              gt_instances_ignore)
         sampling_result = self.sampler.sample(assign_result, pred_instances,
