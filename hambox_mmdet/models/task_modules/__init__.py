@@ -1,5 +1,5 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-from .assigners import HAMBoxAssigner
+from .assigners import HAMBoxAssigner, LevelATSSAssigner
 from .prior_generators import FaceAnchorGenerator
 
-__all__ = ['HAMBoxAssigner', 'FaceAnchorGenerator']
+__all__ = ['HAMBoxAssigner', 'LevelATSSAssigner', 'FaceAnchorGenerator']
