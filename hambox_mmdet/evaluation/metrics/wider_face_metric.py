@@ -1,7 +1,8 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """WIDER FACE Easy / Medium / Hard AP as an mmengine metric."""
+import math
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -58,6 +59,19 @@ class WIDERFaceMetric(BaseMetric):
             Defaults to None.
         plot_file (str, optional): PNG of the precision-recall curves.
             Defaults to None.
+        outer_face_recall (bool | dict): Also report the recall of the
+            final detections per number of matched anchors D (0, 1, 2, 3,
+            4, >= 5) and per face size, over the faces the Hard setting
+            counts (:mod:`hambox_mmdet.analysis.outer_faces`), at two
+            operating points: ``score_thr`` and the Hard curve's best-F1
+            threshold. Logged as a table and returned as flat scalars (so in
+            the test JSON): ``outer/<point>/D<bin>`` and
+            ``outer/<point>/size<bin>`` (left out for an empty bin), with
+            the bins' face counts (``..._faces``). ``True`` takes the
+            defaults; a dict may set ``score_thr`` (0.5),
+            ``anchor_generator`` (the model's; default ``FaceAnchorGenerator()``: scale 0.68, strides 4-128),
+            ``match_iou_thr`` (0.35, the stage-1 threshold) and
+            ``correct_iou_thr`` (0.5). Defaults to False (off).
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): metric name prefix. Defaults to None
             (``'widerface'``).
@@ -72,6 +86,7 @@ class WIDERFaceMetric(BaseMetric):
                  iou_arith: str = 'auto',
                  outfile_prefix: Optional[str] = None,
                  plot_file: Optional[str] = None,
+                 outer_face_recall: Union[bool, dict] = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -90,7 +105,25 @@ class WIDERFaceMetric(BaseMetric):
         self.iou_arith = iou_arith
         self.outfile_prefix = outfile_prefix
         self.plot_file = plot_file
+        self.outer_face_recall = self._outer_cfg(outer_face_recall)
         self._gt: Optional[WiderFaceGT] = None
+
+    @staticmethod
+    def _outer_cfg(option: Union[bool, dict]) -> Optional[dict]:
+        """The outer-face recall settings, or None when off."""
+        if option is False or option is None:
+            return None
+        cfg = dict(score_thr=0.5, anchor_generator=dict(
+            type='FaceAnchorGenerator'), match_iou_thr=0.35,
+                   correct_iou_thr=0.5)
+        if option is not True:
+            unknown = set(option) - set(cfg)
+            if unknown:
+                raise ValueError(
+                    f'outer_face_recall: unknown key(s) {sorted(unknown)}; '
+                    f'known: {sorted(cfg)}')
+            cfg.update(option)
+        return cfg
 
     @property
     def gt(self) -> WiderFaceGT:
@@ -106,8 +139,17 @@ class WIDERFaceMetric(BaseMetric):
         coordinates (mmdet's test loop predicts with ``rescale=True``).
         """
         for data_sample in map(sample_dict, data_samples):
-            self.results.append((wider_image_key(data_sample['img_path']),
-                                 xywh_score(*predicted_boxes(data_sample))))
+            item = (wider_image_key(data_sample['img_path']),
+                    xywh_score(*predicted_boxes(data_sample)))
+            if self.outer_face_recall is not None:
+                # the padded network input and the test scale, for D
+                shape = (data_sample.get('batch_input_shape')
+                         or data_sample.get('pad_shape')
+                         or data_sample['img_shape'])
+                scale = data_sample.get('scale_factor', (1., 1.))
+                item += (tuple(float(x) for x in scale),
+                         tuple(int(x) for x in shape[:2]))
+            self.results.append(item)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Evaluate the collected predictions.
@@ -119,11 +161,13 @@ class WIDERFaceMetric(BaseMetric):
         logger: MMLogger = MMLogger.get_current_instance()
         preds: Dict[str, np.ndarray] = {}
         duplicates = 0
-        for key, dets in results:
+        metas = {}
+        for key, dets, *meta in results:
             if key in preds:
                 duplicates += 1
                 continue
             preds[key] = dets
+            metas[key] = meta
         if duplicates:
             logger.warning(f'WIDER FACE: {duplicates} duplicate prediction(s) '
                            'for an image already seen; kept the first')
@@ -149,7 +193,54 @@ class WIDERFaceMetric(BaseMetric):
         if self.plot_file is not None:
             plot_pr_curves(result, self.plot_file)
             logger.info(f'WIDER FACE PR curves saved to {self.plot_file}')
-        return {s: float(ap) for s, ap in result.aps.items()}
+        metrics = {s: float(ap) for s, ap in result.aps.items()}
+        if self.outer_face_recall is not None:
+            metrics.update(self._outer_metrics(preds, metas, result, logger))
+        return metrics
+
+    def _outer_metrics(self, preds: Dict[str, np.ndarray], metas: dict,
+                       result: WiderEvalResult, logger) -> Dict[str, float]:
+        """Outer-face recall tables, logged, as flat metrics."""
+        from mmdet.registry import TASK_UTILS
+
+        from hambox_mmdet.analysis import (best_f1_score_thr,
+                                           format_outer_face_recall,
+                                           outer_face_recall_wider)
+        cfg = self.outer_face_recall
+        hard = result.settings['hard']
+        points = {
+            f"score>={cfg['score_thr']:g}": float(cfg['score_thr']),
+            'hard_best_f1': best_f1_score_thr(hard.precision, hard.recall,
+                                              result.thresholds,
+                                              result.score_range),
+        }
+        if not math.isfinite(points['hard_best_f1']):
+            del points['hard_best_f1']  # no Hard curve (no true positive)
+        items = []
+        for key, dets in preds.items():
+            boxes = dets.copy()
+            boxes[:, 2:4] += boxes[:, :2]  # x y w h -> x1 y1 x2 y2
+            items.append((key, boxes, *metas[key]))
+        tables = outer_face_recall_wider(
+            items, self.gt, points, TASK_UTILS.build(cfg['anchor_generator']),
+            cfg['match_iou_thr'], cfg['correct_iou_thr'])
+        best = (f"hard_best_f1 = score >= {points['hard_best_f1']:.4f}"
+                if 'hard_best_f1' in points else 'no Hard best-F1 point')
+        logger.info(
+            'Outer-face recall (faces of the Hard set, final detections; D = '
+            f"matched anchors at IoU >= {cfg['match_iou_thr']}; {best}):\n" +
+            format_outer_face_recall(tables))
+        flat = {}
+        for point, table in tables.items():
+            flat[f'outer/{point}/score_thr'] = table['score_thr']
+            flat[f'outer/{point}/all'] = table['all']['recall']
+            for group, prefix in (('by_d', 'D'), ('by_size', 'size')):
+                for name, entry in table[group].items():
+                    flat[f'outer/{point}/{prefix}{name}'] = entry['recall']
+                    flat[f'outer/{point}/{prefix}{name}_faces'] = float(
+                        entry['faces'])
+        # an empty bin has no recall: its key is left out (no NaN in JSON)
+        return {k: float(v) for k, v in flat.items() if v is not None}
 
     @staticmethod
     def summary(result: WiderEvalResult) -> str:
