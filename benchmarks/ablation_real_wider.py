@@ -53,17 +53,45 @@ CONFIGS = {
     'baseline': osp.join(ROOT, 'configs', 'baselines',
                          'retinanet_r18_fpn_tiny_widerface.py'),
 }
-# diagnostic variants (--models): HAMBox with one part switched off
+# variants (--models): one part of a base config changed; the root-cause
+# grid of the regression-aware loss (BENCHMARKS.md) and the assigners users
+# would pick instead of HAMBox
 _FOCAL = dict(_delete_=True, type='FocalLoss', use_sigmoid=True, gamma=2.0,
               alpha=0.25, loss_weight=1.0)
+_LOSS = 'model.bbox_head.loss_cls.'
+_SEPARATE = {_LOSS + 'com_normalizer': 'separate'}
 VARIANTS = {
+    # the paper's formula read literally: the compensated terms divided by
+    # N_com, the stage-1 terms by N_norm (cls and box)
+    'hambox_separate': ('hambox', _SEPARATE),
+    # the separate normaliser in one term only
+    'hambox_separate_cls': ('hambox', {
+        **_SEPARATE, 'model.bbox_head.bbox_com_normalizer': 'joint'}),
+    'hambox_separate_bbox': ('hambox', {
+        'model.bbox_head.bbox_com_normalizer': 'separate'}),
+    # the literal form without the IoU weight F_i / without the ignore rule
+    'hambox_separate_no_iou_weight': ('hambox', {
+        **_SEPARATE, _LOSS + 'iou_weighted': False}),
+    'hambox_separate_noignore': ('hambox', {
+        **_SEPARATE, _LOSS + 'ignore_reg_iou_thr': None}),
+    # the shipped (joint) form without F_i / without the ignore rule
+    'hambox_no_iou_weight': ('hambox', {_LOSS + 'iou_weighted': False}),
+    'hambox_noignore': ('hambox', {_LOSS + 'ignore_reg_iou_thr': None}),
     # mining with mmdet's FocalLoss: compensated anchors are ordinary
     # positives (no IoU weight, one normaliser), no negatives ignored
     'hambox_focal': ('hambox', {'model.bbox_head.loss_cls': _FOCAL}),
-    # the regression-aware loss without ignoring negatives that regress
-    # onto a face
-    'hambox_noignore': ('hambox', {
-        'model.bbox_head.loss_cls.ignore_reg_iou_thr': None}),
+    # the baseline's matching plus each face's best anchor (RetinaFace-style
+    # low-quality matching, mmdet RetinaNet's min_pos_iou=0)
+    'maxiou_lq': ('baseline', {
+        'model.train_cfg.assigner.match_low_quality': True,
+        'model.train_cfg.assigner.min_pos_iou': 0.0}),
+    # mmdet's ATSSAssigner (SCRFD's choice) on the same network and loss as
+    # the baseline: HAMBoxHead passes it the per-level anchor counts
+    'atss': ('hambox', {
+        'model.bbox_head.loss_cls': _FOCAL,
+        'model.train_cfg.assigner': dict(
+            _delete_=True, type='LevelATSSAssigner', topk=9,
+            ignore_iof_thr=0.5)}),
 }
 TRAIN_ANN = 'wider_face_split/wider_face_train_bbx_gt.txt'
 VAL_ANN = 'wider_face_split/wider_face_val_bbx_gt.txt'
@@ -97,7 +125,7 @@ def parse_args(argv=None):
         '--models', default='hambox,baseline',
         help='comma-separated, from: ' + ', '.join(list(CONFIGS) +
                                                    list(VARIANTS)) +
-        ' (the last two: diagnostic variants of HAMBox)')
+        ' (all but the first two: variants, see VARIANTS)')
     parser.add_argument(
         '--work-dir', default=osp.join(ROOT, 'work_dirs', 'ablation'),
         help='one sub-folder per model and seed (checkpoint, logs)')
@@ -135,9 +163,18 @@ def parse_args(argv=None):
         '--parallel', type=int, default=1,
         help='runs at a time (default 1; on a GPU machine all of them: '
         'the runs share it alike)')
+    parser.add_argument(
+        '--collect', metavar='WORK_DIR',
+        help='train nothing: table every finished run under WORK_DIR '
+        '(<model>_seed<seed>/result.json) with means, spreads and per-seed '
+        'differences against --reference')
+    parser.add_argument(
+        '--reference', default='hambox',
+        help='with --collect: the model the others are paired with '
+        '(default hambox)')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
+    if args.child or args.collect:
         return args
     if args.smoke:
         if args.minutes is None and args.iters is None:
@@ -271,6 +308,29 @@ def _mean_scalars(hub, work_dir: str, names, prefix: str):
     return found
 
 
+# the losses and, with the regression-aware loss, its four terms (each over
+# all positives: comparable across normalisers and with the baseline)
+LOSS_KEYS = ('loss_cls', 'loss_bbox', 'cls_stage1', 'cls_com', 'bbox_stage1',
+             'bbox_com')
+
+
+def _loss_curves(hub, pieces: int = 10) -> dict:
+    """Each logged loss term averaged over ``pieces`` equal spans of
+    training (the loss curve, coarsely), from the MessageHub history."""
+    curves = {}
+    for name in LOSS_KEYS:
+        buf = hub.log_scalars.get('train/' + name)
+        if buf is None or not len(buf.data[0]):
+            continue
+        values = [float(v) for v in buf.data[0]]
+        step = max(len(values) // pieces, 1)
+        curves[name] = [
+            sum(values[i:i + step]) / len(values[i:i + step])
+            for i in range(0, step * pieces, step) if values[i:i + step]
+        ]
+    return curves
+
+
 def _find_files(folder: str, name: str):
     for dirpath, _, files in os.walk(folder):
         if name in files:
@@ -311,6 +371,9 @@ def run_child(spec_path: str) -> None:
     if spec['max_val_images']:
         test_ds.indices = spec['max_val_images']
     cfg.test_evaluator.only_present_images = True
+    # recall by matched anchors D with the model's own anchors (issue 19)
+    cfg.test_evaluator.outer_face_recall = dict(
+        anchor_generator=cfg.model.bbox_head.anchor_generator)
 
     # the budget hook replaces the config's schedulers (same shape)
     # the floor is the config's eta_min relative to the config's lr, so that
@@ -353,6 +416,7 @@ def run_child(spec_path: str) -> None:
                            'train/hambox/')
     positives = _mean_scalars(runner.message_hub, runner.log_dir,
                               ('num_pos_norm', 'num_pos_com'), 'train/')
+    loss_curves = _loss_curves(runner.message_hub)
     train_images = len(runner.train_dataloader.dataset)
 
     start = time.perf_counter()
@@ -360,12 +424,17 @@ def run_child(spec_path: str) -> None:
     result = dict(
         seed=spec['seed'],
         **{k: float(metrics[f'widerface/{k}']) for k in AP_KEYS},
+        outer_face_recall={
+            k.split('/', 2)[2]: v for k, v in metrics.items()
+            if k.startswith('widerface/outer/')
+        },
         iters=iters,
         minutes=round(budget.train_seconds / 60, 3),
         test_minutes=round((time.perf_counter() - start) / 60, 3),
         checkpoint=osp.join(cfg.work_dir, ckpt),
         mining=mining or None,
         positives_per_img=positives or None,
+        loss_curves=loss_curves,
         train_images=train_images,
         val_images=len(runner.test_dataloader.dataset),
         batch_size=cfg.train_dataloader.batch_size,
@@ -516,10 +585,92 @@ def markdown(summary: dict, models: list) -> str:
     return '\n'.join(lines)
 
 
+def read_runs(work_dir: str) -> dict:
+    """Every finished run under ``work_dir``: {model: {seed: result}}."""
+    runs = {}
+    for name in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, name, 'result.json')
+        model, sep, seed = name.rpartition('_seed')
+        if not sep or not seed.isdigit() or not osp.isfile(path):
+            continue
+        with open(path) as f:
+            runs.setdefault(model, {})[int(seed)] = json.load(f)
+    return runs
+
+
+def paired(runs: dict, reference: str) -> dict:
+    """Per model: APs per seed, mean and sample std, and the per-seed
+    differences (model - reference) on the seeds both have, with their mean
+    and sample std. The same seed gives both models the same initial
+    weights and data order, so the pairs cancel much of the seed noise."""
+    out = {}
+    ref = runs.get(reference, {})
+    for model, by_seed in runs.items():
+        seeds = sorted(by_seed)
+        entry = dict(seeds=seeds,
+                     iters=[by_seed[s]['iters'] for s in seeds])
+        for key in AP_KEYS:
+            values = [100 * by_seed[s][key] for s in seeds]
+            entry[key] = dict(
+                values=values, mean=statistics.mean(values),
+                std=statistics.stdev(values) if len(values) > 1 else None)
+            common = [s for s in seeds if s in ref]
+            if model != reference and common:
+                diffs = [100 * (by_seed[s][key] - ref[s][key])
+                         for s in common]
+                entry[key]['diff_vs_reference'] = dict(
+                    seeds=common, values=diffs,
+                    mean=statistics.mean(diffs),
+                    std=statistics.stdev(diffs) if len(diffs) > 1 else None)
+        out[model] = entry
+    return out
+
+
+def paired_markdown(table: dict, reference: str) -> str:
+    lines = [f'| model | seeds | Easy | Medium | Hard | Easy - {reference} | '
+             f'Medium - {reference} | Hard - {reference} |',
+             '|---|---|---:|---:|---:|---:|---:|---:|']
+
+    def stat(d):
+        text = f"{d['mean']:.1f}"
+        return text + (f" ± {d['std']:.1f}" if d['std'] is not None else '')
+
+    for model, e in table.items():
+        cells = [stat(e[k]) for k in AP_KEYS]
+        for k in AP_KEYS:
+            d = e[k].get('diff_vs_reference')
+            cells.append('' if d is None else stat(d) + ' (' + ', '.join(
+                f'{v:+.1f}' for v in d['values']) + ')')
+        seeds = ','.join(map(str, e['seeds']))
+        lines.append(f"| {model} | {seeds} | {' | '.join(cells)} |")
+    return '\n'.join(lines)
+
+
+def collect_main(args) -> None:
+    runs = read_runs(args.collect)
+    if not runs:
+        sys.exit(f'error: no finished run (<model>_seed<seed>/result.json) '
+                 f'under {args.collect}')
+    table = paired(runs, args.reference)
+    text = paired_markdown(table, args.reference)
+    print(text)
+    print('\n(AP in %, official WIDER FACE metric over the present val '
+          'images only; mean ± sample std over seeds; the differences are '
+          'per seed, same seed = same initial weights and data order)')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(work_dir=osp.abspath(args.collect),
+                           reference=args.reference, models=table,
+                           markdown=text), f, indent=1)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.child:
         run_child(args.child)
+        return
+    if args.collect:
+        collect_main(args)
         return
     data_root = osp.abspath(args.data_root)
     counts = check_data_root(data_root)

@@ -128,6 +128,80 @@ def test_variants_switch_off_one_part_of_hambox():
     assert losses['hambox_noignore'].ignore_reg_iou_thr is None
 
 
+def variant_cfg(ab, name):
+    from mmengine.config import Config
+    base, overrides = ab.VARIANTS[name]
+    cfg = Config.fromfile(ab.CONFIGS[base])
+    cfg.merge_from_dict(copy.deepcopy(overrides))
+    return cfg
+
+
+def test_root_cause_variants_change_one_part_each():
+    """The normaliser per term, the IoU weight and the ignore rule."""
+    ab = load_script()
+    shipped = variant_cfg(ab, 'hambox_noignore').model.bbox_head
+    assert shipped.loss_cls.com_normalizer == 'joint'
+    expected = {
+        # name: (cls normaliser, box normaliser or None = cls's, F_i, ignore)
+        'hambox_separate': ('separate', None, True, 0.5),
+        'hambox_separate_cls': ('separate', 'joint', True, 0.5),
+        'hambox_separate_bbox': ('joint', 'separate', True, 0.5),
+        'hambox_separate_no_iou_weight': ('separate', None, False, 0.5),
+        'hambox_separate_noignore': ('separate', None, True, None),
+        'hambox_no_iou_weight': ('joint', None, False, 0.5),
+        'hambox_noignore': ('joint', None, True, None),
+    }
+    for name, (cls, box, weighted, ignore) in expected.items():
+        head = variant_cfg(ab, name).model.bbox_head
+        loss = head.loss_cls
+        got = (loss.com_normalizer, head.get('bbox_com_normalizer'),
+               loss.iou_weighted, loss.ignore_reg_iou_thr)
+        assert got == (cls, box, weighted, ignore), name
+
+
+def test_assigners_users_would_pick_instead():
+    ab = load_script()
+    lq = variant_cfg(ab, 'maxiou_lq').model
+    assert lq.bbox_head.type == 'RetinaHead'
+    assert lq.train_cfg.assigner.type == 'MaxIoUAssigner'
+    assert lq.train_cfg.assigner.match_low_quality is True
+    assert lq.train_cfg.assigner.min_pos_iou == 0.0
+    assert lq.train_cfg.assigner.pos_iou_thr == 0.35
+    atss = variant_cfg(ab, 'atss').model
+    assert atss.bbox_head.type == 'HAMBoxHead'
+    assert atss.bbox_head.loss_cls.type == 'FocalLoss'
+    assert dict(atss.train_cfg.assigner) == dict(
+        type='LevelATSSAssigner', topk=9, ignore_iof_thr=0.5)
+
+
+def test_collect_pairs_runs_by_seed(tmp_path, capsys):
+    """--collect: means, spreads and per-seed differences, by hand."""
+    ab = load_script()
+    values = {('hambox', 0): (.50, .40, .30), ('hambox', 1): (.60, .50, .40),
+              ('baseline', 0): (.48, .41, .27),
+              ('baseline', 1): (.57, .52, .36),
+              ('baseline', 2): (.10, .10, .10)}
+    for (model, seed), (e, m, h) in values.items():
+        d = tmp_path / f'{model}_seed{seed}'
+        d.mkdir()
+        (d / 'result.json').write_text(json.dumps(run(seed, e, m, h)))
+    (tmp_path / 'notarun').mkdir()
+    out = tmp_path / 'table.json'
+    ab.main(['--collect', str(tmp_path), '--json', str(out)])
+    table = json.loads(out.read_text())['models']
+    assert table['baseline']['seeds'] == [0, 1, 2]
+    diff = table['baseline']['easy']['diff_vs_reference']
+    assert diff['seeds'] == [0, 1]  # seed 2 has no HAMBox partner
+    assert diff['values'] == pytest.approx([-2., -3.])
+    assert diff['mean'] == pytest.approx(-2.5)
+    assert diff['std'] == pytest.approx(math.sqrt(0.5))
+    assert table['hambox']['hard']['mean'] == pytest.approx(35.)
+    assert 'diff_vs_reference' not in table['hambox']['hard']
+    assert '| baseline | 0,1,2 |' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match='no finished run'):
+        ab.main(['--collect', str(tmp_path / 'notarun')])
+
+
 def test_missing_data_root_is_named(tmp_path):
     ab = load_script()
     with pytest.raises(SystemExit) as exc:
