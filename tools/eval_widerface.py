@@ -15,9 +15,17 @@ scored as the official tool scores it (``x2 = x + w``: in practice a false
 positive), with a warning giving their number. What the official reader
 cannot read (a non-numeric field, a wrong number of fields or of lines) and
 NaN / inf values stop the run with one line naming the file and the line.
+
+So do a folder that does not follow the layout (a ``.txt`` file one level
+too deep or shallow, named ``<stem>.jpg.txt``, or for an image that is not
+in the ground truth) or in which no file matches a val image, and an AP that
+is undefined (no face to find among the images evaluated, e.g. with
+``--only-present-images``): none of them gives a number. ``--json`` and
+``--plot`` are written under a temporary name and moved into place; an
+existing one is replaced only with ``--overwrite``.
 """
 import argparse
-import json
+import math
 import os.path as osp
 import sys
 from pathlib import Path
@@ -28,7 +36,10 @@ if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from hambox_mmdet.evaluation.wider import (  # noqa: E402
-    evaluate_wider, load_wider_gt, plot_pr_curves, read_pred_dir)
+    GT_FILES, evaluate_wider, load_wider_gt, plot_pr_curves, read_pred_dir)
+from hambox_mmdet.safe_io import (atomic_output,  # noqa: E402
+                                  check_new_output, check_not_inputs,
+                                  write_json)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,6 +55,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--json', help='write {"easy": AP, ...} there')
     parser.add_argument('--plot', help='save the PR curves to this PNG')
     parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace an existing --json / --plot file (without it, an '
+        'existing one is an error)')
+    parser.add_argument(
         '--only-present-images',
         action='store_true',
         help='count only the faces of images that have a prediction file '
@@ -57,7 +72,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """--json / --plot: never an input, never replaced without
+    --overwrite."""
+    outputs = [p for p in (args.json, args.plot) if p]
+    if args.json and args.plot and osp.abspath(args.json) == osp.abspath(
+            args.plot):
+        raise ValueError('--json and --plot name the same file')
+    check_not_inputs(outputs,
+                     [osp.join(args.gt_dir, f) for f in GT_FILES.values()])
+    pred_dir = osp.realpath(args.pred_dir)
+    for out in outputs:
+        if out.endswith('.txt') and osp.realpath(out).startswith(
+                pred_dir + osp.sep):
+            raise ValueError(f'the output {out} is inside the prediction '
+                             'folder, where it would be read as a prediction')
+        check_new_output(out, args.overwrite)
+
+
 def run(args: argparse.Namespace) -> dict:
+    check_outputs(args)
     gt = load_wider_gt(args.gt_dir)
     preds, missing = read_pred_dir(args.pred_dir, gt.image_keys)
     result = evaluate_wider(
@@ -66,6 +100,14 @@ def run(args: argparse.Namespace) -> dict:
         only_present_images=args.only_present_images,
         iou_arith=args.iou_arith)
     aps = result.aps
+    undefined = [s for s, ap in aps.items() if not math.isfinite(ap)]
+    if undefined:
+        scope = (f'the {len(preds)} images with a prediction file '
+                 '(--only-present-images)' if args.only_present_images else
+                 f'the {len(gt)} images of the ground truth')
+        raise ValueError(
+            f'no face to find in setting(s) {", ".join(undefined)} among '
+            f'{scope}: the AP is undefined (0 / 0), no number is given')
     for setting, ap in aps.items():
         print(f'{setting.capitalize():<6} Val AP: {ap:.4f}')
     print(f'prediction files: {len(preds)} read, {len(missing)} missing '
@@ -83,11 +125,11 @@ def run(args: argparse.Namespace) -> dict:
         print(f'NOTE: the faces of the {len(missing)} images without a '
               'prediction file count as missed')
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(aps, f, indent=2)
+        write_json(args.json, aps, indent=2)
         print(f'APs written to {osp.abspath(args.json)}')
     if args.plot:
-        plot_pr_curves(result, args.plot)
+        with atomic_output(args.plot) as tmp:
+            plot_pr_curves(result, tmp)
         print(f'PR curves saved to {osp.abspath(args.plot)}')
     return aps
 
@@ -96,7 +138,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     try:
         run(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError,
+            IsADirectoryError) as e:
         sys.exit(f'error: {e}')
 
 

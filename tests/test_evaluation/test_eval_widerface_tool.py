@@ -118,8 +118,9 @@ def test_in_process_counts_missing_and_only_present(tmp_path, fake_gt,
     assert '2 read, 1 missing (of 3 val images)' in out
     assert json.loads(out_json.read_text()) == evaluate_wider(FAKE_PREDS,
                                                               gt).aps
+    # replacing the earlier JSON needs --overwrite (issue #21)
     tool.main([str(pred_dir), '--gt-dir', str(fake_gt), '--json',
-               str(out_json), '--only-present-images'])
+               str(out_json), '--only-present-images', '--overwrite'])
     out = capsys.readouterr().out
     assert 'cover only the 2 images' in out
     assert json.loads(out_json.read_text()) == evaluate_wider(

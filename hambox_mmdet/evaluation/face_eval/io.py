@@ -8,7 +8,7 @@ leading folder (``afw/24795717.jpg``) is dropped here, where the toolkit
 would match nothing.
 Blank lines are skipped; anything else that the toolkit could not read (a
 missing or extra field, a non-numeric value) and NaN or infinite numbers
-fail with the file and line.
+fail with the file and line. A UTF-8 byte-order mark is skipped.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +73,9 @@ def read_face_eval_dets(path: Union[str, Path]) -> FaceDetections:
     path = str(path)
     if not Path(path).is_file():
         raise FileNotFoundError(f'{path}: no such detection file')
-    with open(path, encoding='utf-8', errors='replace') as f:
+    # utf-8-sig: a byte-order mark (Windows editors write one) would
+    # otherwise stick to the first image name, which then matches no image
+    with open(path, encoding='utf-8-sig', errors='replace') as f:
         lines = f.read().splitlines()
     fields = [line.split() for line in lines]
     num_fields = np.fromiter(map(len, fields), dtype=np.int64,

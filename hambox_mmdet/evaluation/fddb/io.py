@@ -6,10 +6,12 @@ fold list (no extension), the number of boxes K, then K lines
 ``left top width height score``. Read strictly: a non-integer or negative
 count, a box line without exactly five numbers, NaN / infinite values, a
 file that ends before the announced boxes and an image listed twice are
-errors naming the file and the 1-based line.
+errors naming the file and the 1-based line. A box of negative width or
+height is read as written, with one warning per file giving their number.
 """
 import os
 import os.path as osp
+import warnings
 from functools import partial
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
@@ -48,11 +50,32 @@ def read_detection_file(path: str) -> Dict[str, np.ndarray]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'FDDB detection file not found: {path}')
-    with open(path, encoding='utf-8', errors='replace') as f:
+    with open(path, encoding='utf-8-sig', errors='replace') as f:
         lines = f.read().splitlines()
-    return dict(
+    dets = dict(
         iter_blocks(path, lines, 'box', partial(_parse_boxes, path),
                     key=normalise_key))
+    warn_negative_sizes(path, dets)
+    return dets
+
+
+def warn_negative_sizes(path: str, dets: Mapping[str, np.ndarray]) -> int:
+    """Warn once (with their number and the first image) about boxes of
+    negative width or height: the layout is ``left top width height
+    score``, and such a box is most often ``x1 y1 x2 y2`` written by
+    mistake. They are kept as written. Returns their number."""
+    counts = {k: int(np.count_nonzero((v[:, 2:4] < 0).any(axis=1)))
+              for k, v in dets.items() if len(v)}
+    total = sum(counts.values())
+    if total:
+        first = next(k for k, n in counts.items() if n)
+        warnings.warn(
+            f'{path}: {total} box(es) of negative width or height in '
+            f'{sum(1 for n in counts.values() if n)} image(s) (first: '
+            f'{first!r}); the layout is "left top width height score" '
+            '(x1 y1 x2 y2 written by mistake?); they are kept as written',
+            stacklevel=3)
+    return total
 
 
 def read_detections(paths: Union[str, Sequence[str]]) -> Dict[str, np.ndarray]:
