@@ -151,8 +151,8 @@ def main(argv=None):
         sys.executable,
         osp.join(ROOT, 'tools', 'demo.py'), val_images[0], '--config',
         osp.join(ROOT, 'configs', 'hambox', CONFIG), '--checkpoint', last,
-        '--out-dir', demo_dir, '--score-thr', '0.5'
-    ], env)
+        '--out-dir', demo_dir, '--score-thr', '0.5', '--overwrite'
+    ], env)  # --overwrite: a rerun replaces this quick start's own picture
 
     banner(f'done in {(time.time() - start) / 60:.1f} min')
     for key in ('easy', 'medium', 'hard'):

@@ -20,6 +20,54 @@ from .preprocess import check_image, normalize, pad_batch, resize_image
 
 METADATA_KEY = 'hambox_mmdet'
 METADATA_FORMAT = 1
+#: The entries of the metadata that inference reads, by section.
+REQUIRED_METADATA = dict(
+    input=('name', 'dynamic', 'shape'),
+    outputs=('cls_scores', 'bbox_preds'),
+    num_classes=None,
+    use_sigmoid=None,
+    anchors=('base_anchors', 'strides'),
+    bbox_coder=('means', 'stds', 'wh_ratio_clip', 'clip_border',
+                'add_ctr_clamp', 'ctr_clamp'),
+    test_cfg=('nms_pre', 'score_thr', 'iou_threshold', 'max_per_img',
+              'min_bbox_size'),
+    preprocess=('resize', 'mean', 'std', 'bgr_to_rgb', 'pad_size_divisor',
+                'pad_value'))
+
+
+def check_metadata(meta, onnx_file: str) -> None:
+    """Raise ValueError naming every entry of :data:`REQUIRED_METADATA`
+    that is missing (a damaged or hand-edited file), and per-level lists of
+    different lengths."""
+    if not isinstance(meta, dict):
+        raise ValueError(f'{onnx_file}: the "{METADATA_KEY}" metadata is not '
+                         f'a JSON object but {type(meta).__name__}')
+    missing = []
+    for section, keys in REQUIRED_METADATA.items():
+        if section not in meta:
+            missing.append(section)
+        elif keys is not None:
+            if not isinstance(meta[section], dict):
+                missing.extend(f'{section}.{k}' for k in keys)
+                continue
+            missing.extend(f'{section}.{k}' for k in keys
+                           if k not in meta[section])
+    if missing:
+        raise ValueError(
+            f'{onnx_file}: the "{METADATA_KEY}" metadata lacks '
+            f'{", ".join(missing)}: the file is damaged or was edited; '
+            're-export it with tools/deployment/export_onnx.py')
+    levels = dict(cls_scores=meta['outputs']['cls_scores'],
+                  bbox_preds=meta['outputs']['bbox_preds'],
+                  base_anchors=meta['anchors']['base_anchors'],
+                  strides=meta['anchors']['strides'])
+    lengths = {k: len(v) if isinstance(v, list) else None
+               for k, v in levels.items()}
+    if None in lengths.values() or len(set(lengths.values())) != 1:
+        raise ValueError(
+            f'{onnx_file}: the "{METADATA_KEY}" metadata has per-level lists '
+            f'of different lengths or types ({lengths}): the file is '
+            'damaged; re-export it')
 
 
 def read_metadata(session, onnx_file: str) -> dict:
@@ -36,10 +84,13 @@ def read_metadata(session, onnx_file: str) -> dict:
     except json.JSONDecodeError as e:
         raise ValueError(f'{onnx_file}: the "{METADATA_KEY}" metadata is not '
                          f'valid JSON ({e})') from None
+    if not isinstance(meta, dict):
+        check_metadata(meta, onnx_file)
     if meta.get('format') != METADATA_FORMAT:
         raise ValueError(
             f'{onnx_file}: metadata format {meta.get("format")!r} is not the '
             f'supported {METADATA_FORMAT}; re-export it with this version')
+    check_metadata(meta, onnx_file)
     return meta
 
 

@@ -15,6 +15,10 @@ statistics methods (``min``, ``max``, ``current``, ``mean``), which pickle as
 ``builtins.getattr(HistoryBuffer, 'min')``. Allowing ``getattr`` itself would
 allow any attribute lookup, so the name ``builtins.getattr`` is bound to
 :func:`history_buffer_getattr`, which performs only those lookups.
+
+:func:`load_checkpoint_strict` is the one rule the tools share for "this
+checkpoint fits this config" (same keys, same shapes), with an error that
+names the file when it is not a checkpoint at all.
 """
 from typing import List
 
@@ -89,3 +93,100 @@ def register_mmengine_safe_globals() -> bool:
         return False
     add_safe_globals(mmengine_checkpoint_globals())
     return True
+
+
+def read_checkpoint(checkpoint: str) -> dict:
+    """Read a checkpoint file, with an error that names it when it is not
+    one.
+
+    ``torch.load(weights_only=True)`` with mmengine's types allowed
+    (:func:`register_mmengine_safe_globals`).
+
+    Returns:
+        dict: ``state_dict`` (keys without a ``module.`` prefix) and
+        ``meta`` (``{}`` where the file has none).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a PyTorch checkpoint (a text file, an ONNX model,
+            a truncated download ...) or one without a state dict of
+            tensors.
+    """
+    import os.path as osp
+    checkpoint = str(checkpoint)
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    register_mmengine_safe_globals()
+    try:
+        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    except Exception as e:  # torch raises many types for a non-checkpoint
+        with open(checkpoint, 'rb') as f:
+            head = f.read(64)
+        what = ''
+        if head[:4] == b'PK\x03\x04' or head[:2] == b'\x80\x02':
+            what = ' (a damaged or truncated checkpoint?)'
+        elif head and all(32 <= b < 127 or b in b'\t\r\n' for b in head):
+            what = f' (it is a text file, starting {head[:40]!r})'
+        raise ValueError(f'{checkpoint} is not a readable PyTorch checkpoint'
+                         f'{what}: {type(e).__name__}: {e}') from None
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f'{checkpoint} holds no state_dict of tensors '
+                         f'(found {type(ckpt).__name__})')
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
+    return dict(state_dict=state, meta=meta)
+
+
+def check_state_dict_fits(model: torch.nn.Module, state: dict,
+                          checkpoint: str) -> None:
+    """The one rule for "a checkpoint fits the config": the same keys as
+    the model's ``state_dict`` and the same shapes.
+
+    Raises:
+        ValueError: naming the mis-shaped, missing and unexpected keys
+            (the first five of each, with their numbers).
+    """
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model '
+              f'{tuple(own[k].shape)}' for k in sorted(set(own) & set(state))
+              if tuple(state[k].shape) != tuple(own[k].shape)]
+    if not (missing or unexpected or shapes):
+        return
+
+    def few(items: List[str]) -> str:
+        return ', '.join(items[:5]) + (
+            f' (+{len(items) - 5} more)' if len(items) > 5 else '')
+
+    parts = []
+    if shapes:
+        parts.append(f'{len(shapes)} with other shapes: {few(shapes)}')
+    if missing:
+        parts.append(f'{len(missing)} missing: {few(missing)}')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected: {few(unexpected)}')
+    raise ValueError(f'checkpoint {checkpoint} does not fit the config: ' +
+                     '; '.join(parts))
+
+
+def load_checkpoint_strict(model: torch.nn.Module, checkpoint: str) -> dict:
+    """Load a checkpoint that must fit ``model`` exactly
+    (:func:`check_state_dict_fits`); used by ``tools/demo.py``,
+    ``tools/deployment/export_onnx.py``, ``tools/test.py`` and
+    ``tools/analysis_tools/unmatched_anchor_analysis.py``.
+
+    Returns:
+        dict: the checkpoint's ``meta`` (``{}`` if none).
+
+    Raises:
+        FileNotFoundError, ValueError: see :func:`read_checkpoint` and
+        :func:`check_state_dict_fits`.
+    """
+    ckpt = read_checkpoint(checkpoint)
+    check_state_dict_fits(model, ckpt['state_dict'], checkpoint)
+    model.load_state_dict(ckpt['state_dict'], strict=True)
+    return ckpt['meta']

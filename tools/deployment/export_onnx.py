@@ -2,7 +2,7 @@
 """Export a face detector of this package to ONNX, the model in one file.
 
     python tools/deployment/export_onnx.py CONFIG CHECKPOINT --out MODEL.onnx \
-        [--dynamic] [--opset 17] [--verify IMAGE]
+        [--dynamic] [--opset 17] [--verify IMAGE] [--overwrite]
 
 The graph is the network only (backbone, neck and head), with per pyramid
 level the raw class scores ``cls_score_<i>`` (B, A * C, H_i, W_i) and box
@@ -14,6 +14,14 @@ thresholds, box limits) goes as JSON into the file's metadata under the key
 with onnxruntime, numpy and OpenCV only. ``--verify IMAGE`` runs the
 PyTorch model (``mmdet.apis.inference_detector``) and the ONNX detector on
 the image and exits with an error when they disagree.
+
+The model is written under a temporary name next to ``--out`` and moved
+there only once complete and verified: a failed export or ``--verify``
+leaves an existing ``--out`` as it was and no unverified file. An existing
+``--out`` is replaced only with ``--overwrite``; ``--out`` may not be one of
+the inputs. The checkpoint must fit the config exactly
+(:func:`hambox_mmdet.utils.load_checkpoint_strict`, the rule
+``tools/demo.py`` and ``tools/test.py`` apply too).
 
 The TorchScript-based exporter (``torch.onnx.export(..., dynamo=False)``) is
 used: the network is a plain convolutional graph, it needs no onnxscript,
@@ -32,6 +40,9 @@ from mmengine.config import Config, DictAction
 import hambox_mmdet  # noqa: F401  (registers HAMBox components)
 from hambox_mmdet.deployment import (METADATA_FORMAT, METADATA_KEY,
                                      match_detections)
+from hambox_mmdet.safe_io import (atomic_output, check_new_output,
+                                  check_not_inputs)
+from hambox_mmdet.utils import load_checkpoint_strict
 
 LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray', 'LoadAnnotations',
            'LoadWIDERFaceAnnotations', 'PackDetInputs')
@@ -41,7 +52,15 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('config', help='model config')
     parser.add_argument('checkpoint', help='weights (.pth)')
-    parser.add_argument('--out', required=True, help='the .onnx to write')
+    parser.add_argument(
+        '--out', required=True,
+        help='the .onnx to write; written under a temporary name and moved '
+        'there only once complete and (with --verify) verified')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace --out if it exists (it is replaced only after the new '
+        'model passed --verify; without this flag an existing --out is an '
+        'error)')
     parser.add_argument('--dynamic', action='store_true',
                         help='dynamic batch, height and width')
     parser.add_argument('--opset', type=int, default=17,
@@ -119,34 +138,11 @@ def check_exportable(model, config: str) -> None:
 def load_weights(model, checkpoint: str) -> dict:
     """Load a checkpoint that must fit the model exactly; returns its meta.
 
-    Raises ValueError naming the missing, unexpected and mis-shaped keys.
+    Raises ValueError naming the missing, unexpected and mis-shaped keys
+    (the rule of :func:`hambox_mmdet.utils.load_checkpoint_strict`, shared
+    with ``tools/demo.py`` and ``tools/test.py``).
     """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint} holds no state_dict')
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model '
-              f'{tuple(own[k].shape)}' for k in sorted(set(own) & set(state))
-              if tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or shapes:
-        def few(items):
-            return ', '.join(items[:5]) + (
-                f' (+{len(items) - 5} more)' if len(items) > 5 else '')
-        parts = [f'{len(shapes)} with other shapes: {few(shapes)}'] * bool(
-            shapes) + [f'{len(missing)} missing: {few(missing)}'] * bool(
-                missing) + [f'{len(unexpected)} unexpected: '
-                            f'{few(unexpected)}'] * bool(unexpected)
-        raise ValueError(f'checkpoint {checkpoint} does not fit the config: '
-                         + '; '.join(parts))
-    model.load_state_dict(state, strict=True)
-    return ckpt.get('meta', {}) or {}
+    return load_checkpoint_strict(model, checkpoint)
 
 
 def resize_metadata(cfg, config: str):
@@ -258,23 +254,28 @@ def export(args) -> dict:
     # BatchNorm of the model into training mode
     wrapper = RawHeadOutputs(model).eval()
     start = time.perf_counter()
-    with torch.no_grad():
-        torch.onnx.export(wrapper, (dummy, ), args.out,
-                          dynamo=False, opset_version=args.opset,
-                          input_names=['input'], output_names=out_names,
-                          dynamic_axes=dynamic_axes, do_constant_folding=True)
-    assert not model.training
-    proto = onnx.load(args.out)
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
-    onnx.checker.check_model(proto)
-    onnx.save(proto, args.out)
-    summary = dict(onnx=args.out, export_s=round(time.perf_counter() - start,
-                                                 2), levels=n,
-                   dynamic=bool(args.dynamic), opset=args.opset)
-    if args.verify:
-        summary['verify'] = verify(model, args.out, args.verify,
-                                   args.verify_score_thr)
+    summary = dict(onnx=args.out)
+    # written under a temporary name in the same folder, moved onto --out
+    # only when complete and verified: a failed check leaves the previous
+    # model in place and no unverified file behind
+    with atomic_output(args.out) as tmp:
+        with torch.no_grad():
+            torch.onnx.export(wrapper, (dummy, ), tmp,
+                              dynamo=False, opset_version=args.opset,
+                              input_names=['input'], output_names=out_names,
+                              dynamic_axes=dynamic_axes,
+                              do_constant_folding=True)
+        assert not model.training
+        proto = onnx.load(tmp)
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        summary.update(export_s=round(time.perf_counter() - start, 2),
+                       levels=n, dynamic=bool(args.dynamic), opset=args.opset)
+        if args.verify:
+            summary['verify'] = verify(model, tmp, args.verify,
+                                       args.verify_score_thr)
     return summary
 
 
@@ -282,13 +283,10 @@ def verify(model, onnx_file: str, image: str, score_thr: float) -> dict:
     """PyTorch vs. ONNX on one image; raises RuntimeError on disagreement
     (a different count above ``score_thr``, boxes > 0.5 px or scores >
     1e-3 apart)."""
-    import cv2
     from mmdet.apis import inference_detector
 
     from hambox_mmdet.deployment import ONNXFaceDetector
-    img = cv2.imread(image, cv2.IMREAD_COLOR)
-    if img is None:
-        raise FileNotFoundError(f'cannot read image {image}')
+    img = read_verify_image(image)
     pred = inference_detector(model, img).pred_instances
     ref = np.concatenate([pred.bboxes.numpy(), pred.scores.numpy()[:, None]],
                          1)
@@ -300,16 +298,48 @@ def verify(model, onnx_file: str, image: str, score_thr: float) -> dict:
     return result
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
+def read_verify_image(image: str) -> np.ndarray:
+    """The --verify image (BGR); ValueError naming it if unreadable."""
+    import cv2
+    if not osp.isfile(image):
+        raise FileNotFoundError(f'--verify image not found: {image}')
+    img = cv2.imread(image, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f'--verify {image}: not a readable image')
+    return img
+
+
+def check_args(args) -> None:
+    """Everything checkable before the model is built: inputs exist and are
+    readable, --out is neither an input nor (without --overwrite) an
+    existing file."""
     for path, what in ((args.config, 'config'),
                        (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
-            sys.exit(f'error: {what} not found: {path}')
+            raise FileNotFoundError(f'{what} not found: {path}')
+    inputs = [args.config, args.checkpoint] + (
+        [args.verify] if args.verify else [])
+    check_not_inputs([args.out], inputs)
+    check_new_output(args.out, args.overwrite)
+    if args.verify:
+        read_verify_image(args.verify)
+
+
+#: What a bad input raises (one line, exit status 1, from the command line).
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError,
+               IsADirectoryError, RuntimeError)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    check_args(args)
     summary = export(args)
     print(json.dumps(summary, indent=2))
     return summary
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except USER_ERRORS as e:
+        sys.exit(f'error: {e}')
