@@ -5,6 +5,7 @@
 import argparse
 import os
 import os.path as osp
+import sys
 import warnings
 from copy import deepcopy
 
@@ -18,7 +19,39 @@ from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import hambox_mmdet  # noqa: F401  (registers HAMBox components)
-from hambox_mmdet.utils import setup_cpu_distributed
+from hambox_mmdet.safe_io import check_new_output, check_not_inputs
+from hambox_mmdet.utils import (check_state_dict_fits, read_checkpoint,
+                                setup_cpu_distributed)
+
+
+def check_inputs(args) -> None:
+    """Fail before anything runs: a checkpoint that is not one, and an
+    --out that is an input or (without --overwrite) an existing file."""
+    try:
+        read_checkpoint(args.checkpoint)
+        if args.out is not None:
+            if not args.out.endswith(('.pkl', '.pickle')):
+                raise ValueError(f'--out {args.out}: the dump file must be a '
+                                 '.pkl file')
+            check_not_inputs([args.out], [args.config, args.checkpoint])
+            check_new_output(args.out, args.overwrite)
+    except (OSError, ValueError) as e:
+        sys.exit(f'error: {e}')
+
+
+def check_checkpoint_fits(runner, checkpoint: str) -> None:
+    """The checkpoint must fit the model exactly (the rule of
+    tools/demo.py and export_onnx.py): mmengine loads it non-strictly and
+    would test a model whose missing weights (a head, say) are random."""
+    model = runner.model
+    while hasattr(model, 'module'):  # DDP, DetTTAModel
+        model = model.module
+    try:
+        check_state_dict_fits(model,
+                              read_checkpoint(checkpoint)['state_dict'],
+                              checkpoint)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
 
 
 # TODO: support fuse_conv_bn and format_only
@@ -33,7 +66,12 @@ def parse_args():
     parser.add_argument(
         '--out',
         type=str,
-        help='dump predictions to a pickle file for offline evaluation')
+        help='dump predictions to a pickle file for offline evaluation '
+        '(an existing file is replaced only with --overwrite)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out file')
     parser.add_argument(
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -71,6 +109,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    check_inputs(args)
 
     # Reduce the number of repeated compilations and improve
     # testing speed.
@@ -142,10 +181,10 @@ def main():
         # if 'runner_type' is set in the cfg
         runner = RUNNERS.build(cfg)
 
+    check_checkpoint_fits(runner, args.checkpoint)
+
     # add `DumpResults` dummy metric
     if args.out is not None:
-        assert args.out.endswith(('.pkl', '.pickle')), \
-            'The dump file must be a pkl file.'
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
 

@@ -1,8 +1,10 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """Bad inputs of the data tools (issue #21, docs/bad_input.md): the
 annotation readers and the generated-set writer."""
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +124,29 @@ def test_generator_refuses_any_foreign_file(tmp_path, make_tiny):
     make_tiny.make_tiny_widerface(str(empty), **kwargs)
     make_tiny.make_tiny_widerface(str(empty), **kwargs)
     assert not [p for p in empty.rglob('*') if '.tmp-' in p.name]
+
+
+def test_anchor_stats_outputs_never_replace_anything(tmp_path):
+    """A sibling of the evaluators' --json: anchor_stats.py wrote over any
+    file, its annotation file included."""
+    tool = (Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools'
+            / 'anchor_stats.py')
+    ann = tmp_path / 'bbx_gt.txt'
+    ann.write_text(f'0--Parade/a.jpg\n1\n{FACE}\n')
+    before = ann.read_text()
+
+    def run(*args):
+        return subprocess.run([sys.executable, str(tool), str(ann), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    proc = run('--json', str(ann), '--overwrite')
+    assert proc.returncode == 1 and 'is the input' in proc.stderr
+    assert ann.read_text() == before
+    out = tmp_path / 'stats.json'
+    out.write_text('earlier')
+    proc = run('--json', str(out))
+    assert proc.returncode == 1 and 'pass --overwrite' in proc.stderr
+    assert out.read_text() == 'earlier'
+    proc = run('--json', str(out), '--overwrite')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(out.read_text())['num_faces'] == 1

@@ -271,3 +271,25 @@ def test_damaged_onnx_metadata_is_named(tmp_path, tiny_onnx, damage,
     onnx.save(proto, str(damaged))
     with pytest.raises(ValueError, match=f'damaged.onnx.*{message}'):
         ONNXFaceDetector(str(damaged))
+
+
+def test_unmatched_anchor_analysis_refuses_a_checkpoint_that_does_not_fit(
+        tmp_path, headless_ckpt):
+    """A sibling of demo.py's case: it analysed a model with a random
+    head."""
+    import importlib.util
+    path = REPO / 'tools' / 'analysis_tools' / 'unmatched_anchor_analysis.py'
+    spec = importlib.util.spec_from_file_location('unmatched_tool', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(SystemExit) as e:
+        tool.main([str(TINY), headless_ckpt, '--json',
+                   str(tmp_path / 'out.json')])
+    assert 'does not fit the config' in str(e.value.code)
+    assert not (tmp_path / 'out.json').exists()
+    (tmp_path / 'out.json').write_text('earlier')
+    with pytest.raises(SystemExit) as e:
+        tool.main([str(TINY), headless_ckpt, '--json',
+                   str(tmp_path / 'out.json')])
+    assert 'pass --overwrite' in str(e.value.code)
+    assert (tmp_path / 'out.json').read_text() == 'earlier'

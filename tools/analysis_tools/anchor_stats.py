@@ -16,7 +16,6 @@ images (the training pipeline's random crops rescale faces, so statistics at
 training time spread around these).
 """
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -48,6 +47,10 @@ def parse_args(argv=None):
     parser.add_argument('--out-png', help='write the plot here')
     parser.add_argument(
         '--json', '--out-json', dest='json', help='write the table here')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace an existing --out-png / --json (without it, an '
+        'existing one is an error)')
     return parser.parse_args(argv)
 
 
@@ -91,9 +94,15 @@ def plot(stats: dict, out_png: str, title: str) -> None:
 def main(argv=None):
     args = parse_args(argv)
     from hambox_mmdet.analysis import anchor_scale_statistics
+    from hambox_mmdet.safe_io import (atomic_output, check_new_output,
+                                      check_not_inputs, write_json)
     if not args.iou_thr > 0:
         sys.exit(f'error: --iou-thr must be > 0, got {args.iou_thr}')
     try:
+        outputs = [p for p in (args.json, args.out_png) if p]
+        check_not_inputs(outputs, [args.ann_file])
+        for out in outputs:
+            check_new_output(out, args.overwrite)
         faces, image_ids, anns = load_faces(args.ann_file, args.min_size)
     except (OSError, ValueError) as e:
         sys.exit(f'error: {e}')
@@ -115,14 +124,14 @@ def main(argv=None):
             dict(scale=float(s), mean_matched=float(mean),
                  share_matched=float(share)))
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(
-                dict(ann_file=args.ann_file, num_faces=len(faces),
-                     iou_thr=args.iou_thr, rows=rows), f, indent=2)
+        write_json(args.json,
+                   dict(ann_file=args.ann_file, num_faces=len(faces),
+                        iou_thr=args.iou_thr, rows=rows), indent=2)
     if args.out_png:
-        plot(stats, args.out_png,
-             f'{len(faces)} faces of {args.ann_file.split("/")[-1]}, '
-             f'IoU >= {args.iou_thr} (x: paper Fig. 1)')
+        with atomic_output(args.out_png) as tmp:
+            plot(stats, tmp,
+                 f'{len(faces)} faces of {args.ann_file.split("/")[-1]}, '
+                 f'IoU >= {args.iou_thr} (x: paper Fig. 1)')
         print(f'plot written to {args.out_png}')
     return stats
 

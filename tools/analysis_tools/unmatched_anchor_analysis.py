@@ -36,7 +36,6 @@ the test set that is not ignored.
 """
 import argparse
 import copy
-import json
 import os.path as osp
 import sys
 from typing import Dict, List, Optional, Tuple
@@ -97,6 +96,10 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
         'default: the config\'s')
     parser.add_argument(
         '--json', '--out-json', dest='json', help='write all numbers here')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace an existing --json (without it, an existing one is an '
+        'error)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -247,8 +250,27 @@ def main(argv: List[str] = None) -> Dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    # also drops the backbone's pretrained init_cfg: the checkpoint has all
-    model = init_detector(cfg, args.checkpoint, device=args.device)
+    from hambox_mmdet.safe_io import (check_new_output, check_not_inputs,
+                                      write_json)
+    from hambox_mmdet.utils import load_checkpoint_strict, read_checkpoint
+    try:
+        if args.json:
+            check_not_inputs([args.json], [args.config, args.checkpoint])
+            check_new_output(args.json, args.overwrite)
+        read_checkpoint(args.checkpoint)  # a clear error for a non-checkpoint
+    except (OSError, ValueError) as e:
+        sys.exit(f'error: {e}')
+    # init without weights (also drops the backbone's pretrained init_cfg),
+    # then the checkpoint, which must fit the config exactly (the rule of
+    # tools/demo.py and export_onnx.py: a missing head is an error, not a
+    # random one analysed)
+    model = init_detector(cfg, None, device=args.device)
+    try:
+        meta = load_checkpoint_strict(model, args.checkpoint)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
+    if meta.get('dataset_meta'):
+        model.dataset_meta = meta['dataset_meta']
     check_head(model.bbox_head)
     dataset = build_test_dataset(cfg, args.skip_missing, args.data_root)
     num_images = len(dataset)
@@ -282,8 +304,7 @@ def main(argv: List[str] = None) -> Dict:
         num_test_images=len(dataset),
         **summary)
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(out, f, indent=2)
+        write_json(args.json, out, indent=2)
         print(f'\nwritten to {args.json}')
     return out
 
