@@ -138,8 +138,9 @@ def run(args: argparse.Namespace) -> dict:
     if result.num_kept == 0:
         raise ValueError(
             'the size filter (a side above '
-            f'{min_detection_size(args.min_size)} px) drops every one of the {len(dets)} detections '
-            f'of {args.dets}: boxes must be x1 y1 x2 y2 in pixels')
+            f'{min_detection_size(args.min_size)} px) drops every one of the '
+            f'{len(dets)} detections of {args.dets}: boxes must be x1 y1 x2 '
+            'y2 in pixels')
     stem = Path(args.ann).stem
     name = 'AFW' if 'afw' in stem.lower() else \
         'PASCAL Face' if 'pascal' in stem.lower() else stem
