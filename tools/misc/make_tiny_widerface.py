@@ -481,7 +481,9 @@ def _write_images(root: str, split: str,
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Write the small generated face set, in the official '
-        'WIDER FACE layout, to OUT_DIR.')
+        'WIDER FACE layout, to OUT_DIR: a new or empty folder, or one holding '
+        'a set this tool wrote (replaced in place). A folder holding anything '
+        'else (real WIDER FACE data, a partial download) is refused.')
     parser.add_argument(
         'out_dir',
         nargs='?',
