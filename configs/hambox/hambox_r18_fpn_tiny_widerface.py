@@ -1,86 +1,28 @@
-# A small HAMBox detector that trains in a few minutes on 2 CPU cores: the
-# quick start, the end-to-end test, and a template for experiments.
-#
-# Data: WIDER FACE in the official layout under $HAMBOX_TINY_DATA, by default
-# ~/.cache/hambox_mmdet/widerface_tiny/, where
-# `python tools/misc/make_tiny_widerface.py` (or the quick start) writes a
-# small generated face set (official text annotations, images and evaluation
-# .mat files). Point HAMBOX_TINY_DATA at a real WIDER FACE folder to use it
-# instead (missing images are skipped with a count).
-#
-# Differences from hambox_r50_fpn_widerface.py, all so that a network without
-# pretrained weights learns within minutes: ResNet-18 with half the channels
-# and no ImageNet weights, 64-channel FPN, a head of 2 convs with GroupNorm,
-# the GIoU box loss on decoded boxes, AdamW, 320 x 320 training crops and a
-# 12-epoch schedule. The HAMBox parts (face anchors, HAMBoxAssigner, the
-# regression-aware focal loss, box loss on both groups) are the same.
-_base_ = './hambox_r50_fpn_widerface.py'
-
-data_root = '{{$HAMBOX_TINY_DATA:~/.cache/hambox_mmdet/widerface_tiny}}/'
+# HAMBox on the small CPU detector: its baseline
+# (../baselines/retinanet_r18_fpn_tiny_widerface.py: network, face anchors,
+# data, pipeline, schedule, test settings) with HAMBox swapped in, and nothing
+# else changed: HAMBoxHead (which feeds the assigner the regressed boxes),
+# HAMBoxAssigner (stage 1 at 0.35, compensation up to K = 5 anchors at
+# regressed IoU >= T = 0.5) and the regression-aware focal loss (divisor: all
+# positives, see hambox_r50_fpn_widerface.py). The quick start, the
+# end-to-end tests and benchmarks/ablation_real_wider.py train it.
+_base_ = '../baselines/retinanet_r18_fpn_tiny_widerface.py'
 
 model = dict(
-    backbone=dict(
-        depth=18,
-        base_channels=32,
-        frozen_stages=-1,
-        norm_eval=False,
-        init_cfg=None),
-    neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     bbox_head=dict(
-        in_channels=64,
-        feat_channels=64,
-        stacked_convs=2,
-        norm_cfg=dict(type='GN', num_groups=16, requires_grad=True),
-        reg_decoded_bbox=True,
-        loss_bbox=dict(_delete_=True, type='GIoULoss', loss_weight=2.0)),
-    test_cfg=dict(nms_pre=1000, max_per_img=300))
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadWIDERFaceAnnotations'),
-    dict(type='RandomSquareCrop', crop_choice=[0.5, 0.7, 0.85, 1.0]),
-    dict(type='Resize', scale=(320, 320), keep_ratio=False),
-    dict(
-        type='PhotoMetricDistortion',
-        brightness_delta=32,
-        contrast_range=(0.5, 1.5),
-        saturation_range=(0.5, 1.5),
-        hue_delta=18),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    dataset=dict(
-        data_root=data_root,
-        on_missing_image='skip',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(data_root=data_root, on_missing_image='skip'))
-test_dataloader = val_dataloader
-val_evaluator = dict(gt_dir=data_root + 'eval_tools/ground_truth/')
-test_evaluator = val_evaluator
-
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=100),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=0.0005,
-        begin=0,
-        end=max_epochs,
-        T_max=max_epochs,
-        by_epoch=True,
-        convert_to_iter_based=True)
-]
-optim_wrapper = dict(
-    optimizer=dict(_delete_=True, type='AdamW', lr=0.002, weight_decay=0.05))
-auto_scale_lr = dict(base_batch_size=4)
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=max_epochs,
-                    max_keep_ckpts=1))
-log_processor = dict(window_size=10)
+        type='HAMBoxHead',
+        loss_cls=dict(
+            type='RegressionAwareFocalLoss',
+            ignore_reg_iou_thr=0.5,
+            com_normalizer='joint',
+            iou_weighted=True)),
+    train_cfg=dict(
+        assigner=dict(
+            _delete_=True,
+            type='HAMBoxAssigner',
+            pos_iou_thr=0.35,
+            neg_iou_thr=0.35,
+            match_low_quality=False,
+            num_compensate=5,  # K
+            compensate_iou_thr=0.5,  # T
+            ignore_iof_thr=0.5)))

@@ -1,25 +1,16 @@
-# HAMBox (CVPR 2020) on WIDER FACE: RetinaNet R50-FPN P2-P7 with face
-# anchors (scale 0.68), online high-quality anchor mining (K = 5, T = 0.5) and
-# the regression-aware focal loss. ImageNet-initialised ResNet-50 (downloaded
-# from torchvision on first use). Tested at the original image size; see
-# hambox_r50_fpn_widerface_vga.py for VGA.
-_base_ = [
-    '../_base_/models/retinanet_r50_fpn_face.py',
-    '../_base_/datasets/wider_face.py',
-    '../_base_/schedules/schedule_wider_100e.py',
-    'mmdet::_base_/default_runtime.py',
-]
-custom_imports = dict(imports=['hambox_mmdet'], allow_failed_imports=False)
+# HAMBox (CVPR 2020) on WIDER FACE: its baseline
+# (../baselines/retinanet_r50_fpn_face_widerface.py: RetinaNet R50-FPN P2-P7
+# with face anchors of scale 0.68, ImageNet-initialised ResNet-50, tested at
+# the original image size) with HAMBox swapped in: online high-quality anchor
+# mining (K = 5, T = 0.5) and the regression-aware focal loss. See
+# hambox_r50_fpn_widerface_vga.py for VGA testing.
+_base_ = '../baselines/retinanet_r50_fpn_face_widerface.py'
 
 model = dict(
     bbox_head=dict(
         type='HAMBoxHead',
         loss_cls=dict(
             type='RegressionAwareFocalLoss',
-            use_sigmoid=True,
-            gamma=2.0,
-            alpha=0.25,
-            loss_weight=1.0,
             ignore_reg_iou_thr=0.5,
             # one divisor, all positives: the paper's literal separate N_com
             # collapses training (BENCHMARKS.md, root-cause table);
@@ -36,6 +27,3 @@ model = dict(
             num_compensate=5,  # K
             compensate_iou_thr=0.5,  # T
             ignore_iof_thr=0.5)))
-
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
