@@ -95,6 +95,14 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
         help="the test set's data_root (the folder of the official layout); "
         'default: the config\'s')
     parser.add_argument(
+        '--gt-dir',
+        help='the WIDER FACE evaluation ground truth (eval_tools/'
+        'ground_truth): also report the outer-face recall of the model\'s '
+        'final detections (recall per matched-anchor count D and face size '
+        'over the Hard faces, at --score-thr and at the Hard curve\'s '
+        'best-F1 threshold), computed by WIDERFaceMetric(outer_face_recall='
+        '...) itself over the analysed images')
+    parser.add_argument(
         '--json', '--out-json', dest='json', help='write all numbers here')
     parser.add_argument(
         '--overwrite', action='store_true',
@@ -218,14 +226,22 @@ def anchor_predictions(model: torch.nn.Module,
 
 
 def analyse(model: torch.nn.Module, dataset, num_images: int,
-            args: argparse.Namespace) -> List[ImageAnchorAnalysis]:
-    """Analyse the first ``num_images`` images of ``dataset``."""
+            args: argparse.Namespace,
+            outer_metric=None) -> List[ImageAnchorAnalysis]:
+    """Analyse the first ``num_images`` images of ``dataset``; with
+    ``outer_metric`` (a ``WIDERFaceMetric``) also feed it the model's final
+    detections of each image."""
     nms_cfg = model.bbox_head.test_cfg.get('nms')
     results = []
     progress = ProgressBar(num_images)
     for i in range(num_images):
+        data = pseudo_collate([dataset[i]])
         anchors, scores, labels, pred_bboxes, img_meta = anchor_predictions(
-            model, pseudo_collate([dataset[i]]))
+            model, data)
+        if outer_metric is not None:
+            with torch.no_grad():
+                outer_metric.process(data, model.test_step(
+                    pseudo_collate([dataset[i]])))
         faces = gt_faces(
             dataset.get_data_info(i), img_meta.get('scale_factor',
                                                    (1.0, 1.0)))
@@ -281,8 +297,19 @@ def main(argv: List[str] = None) -> Dict:
           f'test images, score >= {args.score_thr}, matched at anchor IoU >= '
           f'{args.match_iou_thr}, correct at box IoU > '
           f'{args.correct_iou_thr}, NMS {nms_cfg}')
+    outer_metric = None
+    if args.gt_dir:
+        from mmdet.registry import METRICS
+        outer_metric = METRICS.build(dict(
+            type='WIDERFaceMetric', gt_dir=args.gt_dir,
+            only_present_images=True,
+            outer_face_recall=dict(
+                score_thr=args.score_thr,
+                anchor_generator=cfg.model.bbox_head.anchor_generator,
+                match_iou_thr=args.match_iou_thr,
+                correct_iou_thr=args.correct_iou_thr)))
     summary = summarise_anchor_analysis(
-        analyse(model, dataset, num_images, args))
+        analyse(model, dataset, num_images, args, outer_metric))
     if summary['num_faces'] == 0:
         print('warning: no face (not ignored) in the analysed images')
     mean = summary['mean_matched_per_face']
@@ -292,6 +319,17 @@ def main(argv: List[str] = None) -> Dict:
           f"face {'-' if mean is None else f'{mean:.2f}'}, faces with >= 1: "
           f"{'-' if share is None else f'{100 * share:.1f}%'}\n")
     print(format_anchor_analysis(summary))
+    outer = {}
+    if outer_metric is not None:
+        from hambox_mmdet.analysis import format_outer_face_recall
+        aps = outer_metric.compute_metrics(outer_metric.results)
+        tables = outer_metric.outer_face_tables
+        print('\nOuter-face recall of the final detections (Hard faces; '
+              'WIDERFaceMetric(outer_face_recall=...)):\n' +
+              format_outer_face_recall(tables))
+        outer = dict(outer_face_recall=tables,
+                     wider_aps={k: aps[k] for k in ('easy', 'medium',
+                                                     'hard')})
     out = dict(
         config=args.config,
         checkpoint=args.checkpoint,
@@ -302,7 +340,8 @@ def main(argv: List[str] = None) -> Dict:
         correct_iou_thr=args.correct_iou_thr,
         nms=None if nms_cfg is None else dict(nms_cfg),
         num_test_images=len(dataset),
-        **summary)
+        **summary,
+        **outer)
     if args.json:
         write_json(args.json, out, indent=2)
         print(f'\nwritten to {args.json}')

@@ -224,6 +224,7 @@ class WIDERFaceMetric(BaseMetric):
         tables = outer_face_recall_wider(
             items, self.gt, points, TASK_UTILS.build(cfg['anchor_generator']),
             cfg['match_iou_thr'], cfg['correct_iou_thr'])
+        self.outer_face_tables = tables  # nested, for tools that print them
         best = (f"hard_best_f1 = score >= {points['hard_best_f1']:.4f}"
                 if 'hard_best_f1' in points else 'no Hard best-F1 point')
         logger.info(
