@@ -145,6 +145,16 @@ def test_wider_metric_outfile_prefix_has_no_stale_files(tmp_path):
     assert sorted(p.name for p in (prefix / 'e').iterdir()) == ['b.txt']
 
 
+def test_wider_metric_refuses_a_foreign_folder_before_inference(tmp_path):
+    from hambox_mmdet.evaluation.metrics import WIDERFaceMetric
+    prefix = tmp_path / 'mine'
+    prefix.mkdir()
+    (prefix / 'notes.txt').write_text('keep me')
+    with pytest.raises(FileExistsError, match='notes.txt'):
+        WIDERFaceMetric(gt_dir=None, outfile_prefix=str(prefix))
+    assert (prefix / 'notes.txt').read_text() == 'keep me'
+
+
 # ------------------------------------------------------------ AFW / PASCAL
 A, B = (10, 10, 109, 109), (200, 10, 299, 109)
 

@@ -11,8 +11,8 @@ from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
 from ..wider import (IOU_ARITH_MODES, WiderEvalResult, WiderFaceGT,
-                     evaluate_wider, load_wider_gt, plot_pr_curves,
-                     write_pred_dir)
+                     check_pred_dir, evaluate_wider, load_wider_gt,
+                     plot_pr_curves, write_pred_dir)
 from .predictions import predicted_boxes, sample_dict, xywh_score
 
 
@@ -104,6 +104,10 @@ class WIDERFaceMetric(BaseMetric):
         self.only_present_images = only_present_images
         self.iou_arith = iou_arith
         self.outfile_prefix = outfile_prefix
+        if outfile_prefix is not None:
+            # a folder holding other files is refused now, not after the
+            # whole inference (write_pred_dir refuses it again at the end)
+            check_pred_dir(outfile_prefix)
         self.plot_file = plot_file
         self.outer_face_recall = self._outer_cfg(outer_face_recall)
         self._gt: Optional[WiderFaceGT] = None

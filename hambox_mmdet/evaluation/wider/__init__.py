@@ -52,8 +52,8 @@ official tool scores it (``x2 = x + w``, so in practice a false positive),
 with a warning that gives its count.
 """
 from .ground_truth import GT_FILES, SETTINGS, WiderFaceGT, load_wider_gt
-from .io import (PRED_DIR_MARKER, check_pred_layout, read_pred_dir,
-                 write_pred_dir)
+from .io import (PRED_DIR_MARKER, check_pred_dir, check_pred_layout,
+                 read_pred_dir, write_pred_dir)
 from .matching import (IOU_ARITH_MODES, evaluate_wider, voc_ap,
                        wider_thresholds)
 from .overlap import best_overlaps, matlab_round
@@ -62,7 +62,7 @@ from .results import WiderEvalResult, WiderSettingResult
 
 __all__ = [
     'GT_FILES', 'SETTINGS', 'WiderFaceGT', 'load_wider_gt', 'read_pred_dir',
-    'PRED_DIR_MARKER', 'check_pred_layout',
+    'PRED_DIR_MARKER', 'check_pred_dir', 'check_pred_layout',
     'write_pred_dir', 'IOU_ARITH_MODES', 'evaluate_wider', 'voc_ap',
     'wider_thresholds', 'best_overlaps', 'matlab_round', 'plot_pr_curves',
     'WiderEvalResult', 'WiderSettingResult'

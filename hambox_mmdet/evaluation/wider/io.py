@@ -211,6 +211,12 @@ def _claim_pred_dir(out_dir: str) -> List[str]:
     return sorted(ours)
 
 
+def check_pred_dir(out_dir: str) -> None:
+    """Raise :class:`FileExistsError` now if :func:`write_pred_dir` would
+    refuse ``out_dir`` (so a test run fails before inference, not after)."""
+    _claim_pred_dir(out_dir)
+
+
 def _write_marker(out_dir: str, files: Sequence[str]) -> None:
     write_text(osp.join(out_dir, PRED_DIR_MARKER),
                json.dumps(dict(written_by='hambox_mmdet write_pred_dir',
