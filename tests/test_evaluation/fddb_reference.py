@@ -68,7 +68,250 @@ def brute_force_matching(weights: np.ndarray) -> List[Tuple[int, int]]:
     return best[1]
 
 
-def _image_results(ells, dets, height, width):
+# ---------------------------------------------------------------------------
+# The official program's assignment solver (libhungarian, B. Gerkey 2003), as
+# a plain loop: Kuhn's method with a cover (u, v), a status matrix q of 0 /
+# 1 / 1* entries, Routine I (alternating search from the columns without a
+# star) and Routine II (cover adjustment). Written from a reading of the
+# algorithm, step by step, independent from the package's implementation.
+# ---------------------------------------------------------------------------
+HUNGARIAN_EPS = 1e-15
+_ZERO, _ONE, _STAR = 0, 1, 2
+
+
+class OfficialSolverAbort(RuntimeError):
+    """Where the official solver would stop on one of its assertions."""
+
+
+def _refresh_q(r, u, v, q):
+    # an entry is 'tight' where u_i + v_j equals r_ij within the epsilon; a
+    # tight entry that is not starred becomes a 1, a loose one a 0 (stars
+    # lose their mark only when they stop being tight)
+    for i in range(len(r)):
+        for j in range(len(r[0])):
+            if abs(u[i] + v[j] - r[i][j]) < HUNGARIAN_EPS:
+                if q[i][j] == _ZERO:
+                    q[i][j] = _ONE
+            else:
+                q[i][j] = _ZERO
+
+
+def _routine_one(q, seq, ess_rows):
+    """Kuhn's Routine I. Returns 'I' after flipping an alternating path, or
+    'II' with ``ess_rows`` set (and the essential columns returned)."""
+    m, n = len(q), len(q[0])
+    del seq[:]
+    for i in range(m):
+        ess_rows[i] = False
+
+    def in_seq(row):
+        return any(a == row for a, _ in seq)
+
+    col = 0
+    while col < n:
+        if any(q[i][col] == _STAR for i in range(m)):
+            col += 1
+            continue
+        row = 0
+        while row < m:
+            if q[row][col] != _ONE:
+                row += 1
+                continue
+            # a 1 in a column without a star: grow an alternating path
+            seq.append((row, col))
+            cur_row = row
+            restart_column = False
+            while not restart_column:
+                star_col = next((j for j in range(n)
+                                 if q[cur_row][j] == _STAR), None)
+                if star_col is None:
+                    # the path ends in a row without a star: flip it
+                    for a, b in seq:
+                        q[a][b] = _STAR if q[a][b] == _ONE else _ONE
+                    return 'I', None
+                # look down the star's column for a 1 in a new row
+                search_col, search_row = star_col, 0
+                while True:
+                    found = None
+                    k = search_row
+                    while k < m:
+                        if q[k][search_col] == _ONE and not in_seq(k):
+                            found = k
+                            break
+                        k += 1
+                    if found is not None:
+                        seq.append((seq[-1][0], search_col))
+                        seq.append((found, search_col))
+                        cur_row = found
+                        break
+                    # no way on from the last row of the path: essential;
+                    # step back and try the next 1 of the previous column
+                    last_row, last_col = seq[-1]
+                    ess_rows[last_row] = True
+                    if len(seq) > 1:
+                        del seq[-2:]
+                        search_col, search_row = last_col, last_row + 1
+                        continue
+                    del seq[-1]
+                    # back to the first column: its next 1, below last_row
+                    restart_column = True
+                    row = last_row
+                    break
+            row += 1
+        col += 1
+    ess_cols = [
+        any(q[i][j] == _STAR and not ess_rows[i] for i in range(m))
+        for j in range(n)
+    ]
+    return 'II', ess_cols
+
+
+def _routine_two(r, u, v, q, ess_rows, ess_cols):
+    """Kuhn's Routine II: 'done', or adjust the cover and return 'I'."""
+    m, n = len(r), len(r[0])
+    d = 0.0
+    for i in range(m):
+        if ess_rows[i]:
+            continue
+        for j in range(n):
+            if ess_cols[j]:
+                continue
+            slack = u[i] + v[j] - r[i][j]
+            if slack < -HUNGARIAN_EPS:
+                raise OfficialSolverAbort('cover violated before Routine II')
+            # the official running minimum restarts while it is (near) 0
+            if abs(d) < HUNGARIAN_EPS or (-HUNGARIAN_EPS < slack < d):
+                d = slack
+    if d < -HUNGARIAN_EPS:
+        raise OfficialSolverAbort('negative step in Routine II')
+    if abs(d) < HUNGARIAN_EPS:
+        return 'done'
+    if any(not ess_rows[i] and u[i] == 0 for i in range(m)):
+        step = d
+        for j in range(n):
+            if not ess_cols[j] and v[j] < step:
+                step = v[j]
+        for i in range(m):
+            if ess_rows[i]:
+                u[i] += step
+        for j in range(n):
+            if not ess_cols[j]:
+                v[j] -= step
+    else:
+        step = d
+        for i in range(m):
+            if not ess_rows[i] and u[i] < step:
+                step = u[i]
+        for i in range(m):
+            if not ess_rows[i]:
+                u[i] -= step
+        for j in range(n):
+            if ess_cols[j]:
+                v[j] += step
+    for i in range(m):
+        for j in range(n):
+            if u[i] + v[j] - r[i][j] < -HUNGARIAN_EPS:
+                raise OfficialSolverAbort('cover violated after Routine II')
+    _refresh_q(r, u, v, q)
+    return 'I'
+
+
+def official_hungarian(weights, max_steps: int = 100000) -> List[int]:
+    """The official solver on an (m, n) matrix, m <= n, maximising.
+
+    Returns:
+        list[int]: the column assigned to each row.
+    """
+    r = [[float(x) for x in row] for row in weights]
+    m = len(r)
+    n = len(r[0]) if m else 0
+    assert m <= n, 'the official solver needs rows <= columns'
+    if m == 0:
+        return []
+    u, v = [0.0] * m, [0.0] * n
+    q = [[_ZERO] * n for _ in range(m)]
+    # initial cover: the row maxima or the column maxima, whichever sums
+    # less (rows on a tie), summed in index order
+    row_max = [0.0] * m
+    col_max = [0.0] * n
+    row_total = col_total = 0.0
+    for i in range(m):
+        for j in range(n):
+            if r[i][j] > row_max[i]:
+                row_max[i] = r[i][j]
+        row_total += row_max[i]
+    for j in range(n):
+        for i in range(m):
+            if r[i][j] > col_max[j]:
+                col_max[j] = r[i][j]
+        col_total += col_max[j]
+    from_rows = row_total <= col_total
+    if from_rows:
+        u = list(row_max)
+    else:
+        v = list(col_max)
+    _refresh_q(r, u, v, q)
+    # first stars: row by row (cover from the rows) or column by column,
+    # the first 1 whose column (row) holds no star yet
+    if from_rows:
+        for i in range(m):
+            for j in range(n):
+                if q[i][j] == _ONE and not any(
+                        q[k][j] == _STAR for k in range(m) if k != i):
+                    q[i][j] = _STAR
+                    break
+    else:
+        for j in range(n):
+            for i in range(m):
+                if q[i][j] == _ONE and not any(
+                        q[i][k] == _STAR for k in range(n) if k != j):
+                    q[i][j] = _STAR
+                    break
+    seq: List[Tuple[int, int]] = []
+    ess_rows = [False] * m
+    state, ess_cols = 'I', None
+    for _ in range(max_steps):
+        if state == 'I':
+            state, ess_cols = _routine_one(q, seq, ess_rows)
+        else:
+            state = _routine_two(r, u, v, q, ess_rows, ess_cols)
+            if state == 'done':
+                break
+    else:
+        raise OfficialSolverAbort('no convergence')
+    stars = [[j for j in range(n) if q[i][j] == _STAR] for i in range(m)]
+    cols = [sum(q[i][j] == _STAR for i in range(m)) for j in range(n)]
+    if any(len(s) != 1 for s in stars) or any(c > 1 for c in cols):
+        raise OfficialSolverAbort('infeasible assignment')
+    return [s[0] for s in stars]
+
+
+def official_image_matching(iou: np.ndarray,
+                            valid: Sequence[bool]) -> List[Tuple[int, int]]:
+    """The (face, detection) pairs the official ``Matching::runHungarian``
+    reports for one image: faces with a positive overlap among the valid
+    detections x valid detections with a positive overlap, in file order,
+    transposed when there are more such faces than detections; pairs with a
+    positive overlap only, in the order of the solver's rows."""
+    nf, nd = iou.shape
+    w = np.asarray(iou, np.float64).tolist()
+    faces = [a for a in range(nf)
+             if sum(w[a][b] for b in range(nd) if valid[b]) != 0]
+    dets = [b for b in range(nd)
+            if valid[b] and sum(w[a][b] for a in range(nf)) != 0]
+    transpose = len(faces) > len(dets)
+    rows, cols = (dets, faces) if transpose else (faces, dets)
+    mat = [[w[c][r] if transpose else w[r][c] for c in cols] for r in rows]
+    assignment = official_hungarian(mat) if rows else []
+    pairs = []
+    for i, j in enumerate(assignment):
+        a, b = (cols[j], rows[i]) if transpose else (rows[i], cols[j])
+        if w[a][b] > 0:
+            pairs.append((a, b))
+    return pairs
+
+
+def _image_results(ells, dets, height, width, matching='official'):
     """[(threshold, N, tp_disc, tp_cont, fp)] ascending, one image."""
     n = len(ells)
     if len(dets) == 0:
@@ -81,14 +324,30 @@ def _image_results(ells, dets, height, width):
             union = (emasks[a] | dmasks[b]).sum()
             inter = (emasks[a] & dmasks[b]).sum()
             iou[a, b] = inter / union if union else 0.0
+    return image_results_from_overlaps(iou, [d[4] for d in dets], matching)
+
+
+def image_results_from_overlaps(iou: np.ndarray, scores: Sequence[float],
+                                matching: str = 'official'):
+    """[(threshold, N, tp_disc, tp_cont, fp)] ascending, one image, from its
+    (faces, detections) overlap matrix and the detections' scores."""
+    n = iou.shape[0]
+    scores = [float(x) for x in scores]
+    if not scores:
+        return [(math.inf, n, 0, 0.0, 0)]
     out = []
-    for t in sorted(set(float(d[4]) for d in dets)):
-        valid = [b for b in range(len(dets)) if dets[b][4] >= t]
-        pairs = brute_force_matching(iou[:, valid])
+    for t in sorted(set(scores)):
+        flags = [x >= t for x in scores]
+        valid = [b for b in range(len(scores)) if flags[b]]
+        if matching == 'official':
+            pairs = official_image_matching(iou, flags)
+        else:
+            pairs = [(a, valid[b])
+                     for a, b in brute_force_matching(iou[:, valid])]
         disc, cont = 0, 0.0
         for a, b in pairs:
-            cont += iou[a, valid[b]]
-            disc += iou[a, valid[b]] > 0.5
+            cont += float(iou[a, b])
+            disc += bool(iou[a, b] > 0.5)
         out.append((t, n, disc, cont, len(valid) - disc))
     return out
 
@@ -123,14 +382,11 @@ def _merge(acc, new):
     return merged
 
 
-def reference_roc(ellipses: Sequence[np.ndarray],
-                  dets: Sequence[np.ndarray],
-                  sizes: Sequence[Tuple[int, int]]) -> Dict[str, np.ndarray]:
-    """The official ROC points: threshold, N, tp_discrete, tp_continuous,
-    fp (ascending threshold)."""
+def merge_image_results(per_image) -> Dict[str, np.ndarray]:
+    """The official merge of per-image result lists, as arrays."""
     acc: List[tuple] = []
-    for ells, d, (h, w) in zip(ellipses, dets, sizes):
-        acc = _merge(acc, _image_results(ells, d, h, w))
+    for res in per_image:
+        acc = _merge(acc, res)
     arr = list(zip(*acc))
     return dict(
         thresholds=np.array(arr[0], np.float64),
@@ -138,6 +394,19 @@ def reference_roc(ellipses: Sequence[np.ndarray],
         tp_discrete=np.array(arr[2]),
         tp_continuous=np.array(arr[3], np.float64),
         fp=np.array(arr[4]))
+
+
+def reference_roc(ellipses: Sequence[np.ndarray],
+                  dets: Sequence[np.ndarray],
+                  sizes: Sequence[Tuple[int, int]],
+                  matching: str = 'official') -> Dict[str, np.ndarray]:
+    """The official ROC points: threshold, N, tp_discrete, tp_continuous,
+    fp (ascending threshold). ``matching``: ``'official'`` (the official
+    program's solver on its per-image matrix) or ``'optimal'`` (a
+    brute-force maximum-weight matching)."""
+    return merge_image_results(
+        _image_results(ells, d, h, w, matching)
+        for ells, d, (h, w) in zip(ellipses, dets, sizes))
 
 
 def write_fddb_subset(root: Path,
