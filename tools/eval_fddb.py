@@ -6,6 +6,7 @@ Usage::
     python tools/eval_fddb.py DETS --folds-dir data/fddb/FDDB-folds \\
         --images-dir data/fddb/originalPics --json OUT.json [--plot ROC.png]
         [--folds 1 2 ...] [--roc-prefix out/fddb-]
+        [--matching {official,optimal}]
 
 ``DETS`` is a detection file in the official layout (per image: its path as
 in the fold list, the number of boxes, then ``left top width height score``
@@ -14,7 +15,15 @@ Image sizes are read from the image headers (the official tool draws the
 masks on a canvas of the image's size). Images of the folds that are not in
 the file have no detections (their number is printed; the official program
 requires every image). The JSON holds ``discrete_tpr@1000fp``,
-``continuous_tpr@1000fp``, the same at 2000 and the whole ROC curves.
+``continuous_tpr@1000fp``, the same at 2000, the matching used and the whole
+ROC curves.
+
+``--matching official`` (default) pairs faces and detections exactly as the
+official program (its libhungarian solver on its per-image matrix, not
+always a maximum-weight matching, and sensitive to the order of the boxes
+in the file): the numbers of every published FDDB curve. ``--matching
+optimal`` takes the maximum-weight matching instead (see
+``docs/fddb_matching.md``).
 """
 import argparse
 import json
@@ -28,8 +37,8 @@ if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
-    evaluate_fddb, load_fddb_folds, plot_roc_curves, read_detections,
-    read_image_sizes)
+    MATCHING_MODES, OfficialSolverError, evaluate_fddb, load_fddb_folds,
+    plot_roc_curves, read_detections, read_image_sizes)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,8 +61,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--plot', help='save both ROC curves to this PNG')
     parser.add_argument(
         '--roc-prefix',
-        help='also write <prefix>DiscROC.txt and <prefix>ContROC.txt as the '
-        'official tool')
+        help='also write <prefix>DiscROC.txt (tpr fp threshold) and '
+        '<prefix>ContROC.txt (tpr fp), the official program\'s files')
+    parser.add_argument(
+        '--matching', choices=MATCHING_MODES, default='official',
+        help='official: the official program\'s assignment solver '
+        '(default, the published numbers); optimal: maximum-weight matching')
     return parser.parse_args(argv)
 
 
@@ -67,8 +80,9 @@ def run(args: argparse.Namespace) -> dict:
             f'{len(unknown)} image(s) of the detections are not in the '
             f'evaluated folds, e.g. {unknown[0]!r} (check --folds)')
     sizes = read_image_sizes(args.images_dir, gt.image_keys)
-    result = evaluate_fddb(dets, gt, sizes)
+    result = evaluate_fddb(dets, gt, sizes, matching=args.matching)
     out = result.to_dict()
+    print(f'matching: {args.matching}')
     print(result.summary())
     missing = len(gt) - len(dets)
     if missing:
@@ -93,7 +107,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     try:
         run(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, OfficialSolverError) as e:
         sys.exit(f'error: {e}')
 
 

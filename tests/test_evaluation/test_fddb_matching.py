@@ -1,7 +1,8 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """FDDB matching: hand-made cases with known answers, the plain-loop
 reference of the official program on random cases and on the real
-annotations."""
+annotations, with both matchings (the official solver's only cases are in
+test_fddb_official.py)."""
 import math
 import sys
 from pathlib import Path
@@ -22,10 +23,11 @@ from hambox_mmdet.evaluation.fddb.matching import (  # noqa: E402
 pytest.importorskip('cv2')
 
 
-def _evaluate(ellipses, dets, sizes):
+def _evaluate(ellipses, dets, sizes, matching='official'):
     keys = [f'img_{i}' for i in range(len(ellipses))]
     gt = FDDBGroundTruth(keys, ellipses)
-    return evaluate_fddb(dict(zip(keys, dets)), gt, np.array(sizes))
+    return evaluate_fddb(dict(zip(keys, dets)), gt, np.array(sizes),
+                         matching=matching)
 
 
 def test_rect_corners_round_half_to_even_and_sort():
@@ -64,7 +66,8 @@ def test_hungarian_rearranges_when_a_detection_is_added():
     face = np.array([0, 1, 0])
     det = np.array([0, 0, 1])
     iou = np.array([0.6, 0.55, 0.58])
-    s, d_disc, d_cont = match_events(face, det, iou, np.array([0.9, 0.5]), 2)
+    s, d_disc, d_cont = match_events(face, det, iou, np.array([0.9, 0.5]), 2,
+                                     matching='optimal')
     order = np.argsort(-s)
     np.testing.assert_allclose(np.cumsum(d_disc[order]), [1, 2])
     np.testing.assert_allclose(np.cumsum(d_cont[order]), [0.6, 1.13])
@@ -86,13 +89,15 @@ def test_image_without_detections_adds_the_infinite_point():
     assert res.num_faces == 2 and res.tpr_at(1000) == 0.5
 
 
+@pytest.mark.parametrize('matching', ['optimal', 'official'])
 @pytest.mark.parametrize('seed', range(12))
-def test_against_plain_loop_reference(seed):
+def test_against_plain_loop_reference(seed, matching):
     rng = np.random.default_rng(seed)
     ellipses, dets, sizes = random_case(
         rng, num_images=6, score_levels=5 if seed % 2 else None)
-    ref = reference_roc(ellipses, dets, sizes)
-    res = _evaluate(ellipses, dets, sizes)
+    ref = reference_roc(ellipses, dets, sizes, matching)
+    res = _evaluate(ellipses, dets, sizes, matching)
+    assert res.matching == matching
     np.testing.assert_array_equal(res.thresholds, ref['thresholds'])
     np.testing.assert_array_equal(res.tp_discrete, ref['tp_discrete'])
     np.testing.assert_array_equal(res.fp, ref['fp'])
@@ -136,7 +141,8 @@ def test_real_annotations_perfect_and_degraded_boxes():
     assert res.tpr_at(1000) == expected / 5171
 
 
-def test_real_annotations_against_reference():
+@pytest.mark.parametrize('matching', ['optimal', 'official'])
+def test_real_annotations_against_reference(matching):
     gt = _real_gt()
     rng = np.random.default_rng(0)
     keys = gt.image_keys[:25]
@@ -151,8 +157,8 @@ def test_real_annotations_against_reference():
                   rng.integers(0, 4, len(e)) / 4]
         dets.append(np.r_[d, d[:1] + [3, 3, 0, 0, -0.1]])
     sub = FDDBGroundTruth(keys, ells)
-    res = evaluate_fddb(dict(zip(keys, dets)), sub, sizes)
-    ref = reference_roc(ells, dets, [tuple(s) for s in sizes])
+    res = evaluate_fddb(dict(zip(keys, dets)), sub, sizes, matching=matching)
+    ref = reference_roc(ells, dets, [tuple(s) for s in sizes], matching)
     np.testing.assert_array_equal(res.tp_discrete, ref['tp_discrete'])
     np.testing.assert_array_equal(res.fp, ref['fp'])
     np.testing.assert_allclose(res.tp_continuous, ref['tp_continuous'],

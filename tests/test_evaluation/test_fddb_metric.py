@@ -130,3 +130,35 @@ def test_image_key_from_path_or_id():
     assert fddb_image_key(dict(
         img_id=3, img_path='/d/originalPics/2002/08/11/big/img_591.jpg')
     ) == '2002/08/11/big/img_591'
+
+
+@pytest.mark.parametrize('matching', ['official', 'optimal'])
+def test_metric_matching_reaches_the_evaluation(fddb_subset, monkeypatch,
+                                                matching):
+    from mmengine.evaluator import Evaluator
+
+    from hambox_mmdet.evaluation.metrics import fddb_metric
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    seen = []
+    real = fddb_metric.evaluate_fddb
+
+    def spy(*args, **kwargs):
+        result = real(*args, **kwargs)
+        seen.append(result.matching)
+        return result
+
+    monkeypatch.setattr(fddb_metric, 'evaluate_fddb', spy)
+    cfg = dict(type='FDDBMetric', _scope_='mmdet', folds_dir=str(folds_dir))
+    if matching != 'official':  # the default is the official program's
+        cfg['matching'] = matching
+    evaluator = Evaluator(cfg)
+    evaluator.process(_samples(gt, images_dir, sizes))
+    metrics = evaluator.evaluate(len(gt))
+    assert seen == [matching]
+    assert metrics['fddb/discrete_tpr@1000fp'] == 1.0
+
+
+def test_metric_rejects_unknown_matching(fddb_subset):
+    from hambox_mmdet.evaluation.metrics.fddb_metric import FDDBMetric
+    with pytest.raises(ValueError, match='matching must be one of'):
+        FDDBMetric(folds_dir=str(fddb_subset[0]), matching='greedy')

@@ -67,9 +67,13 @@ def test_perfect_detections(fddb_subset, tmp_path):
     assert out['num_faces'] == gt.num_faces and out['num_images'] == 12
     assert out['roc']['fp'] == [0] and out['roc']['threshold'] == [0.9]
     assert (tmp_path / 'roc.png').stat().st_size > 10_000
-    disc = (tmp_path / 'ours-DiscROC.txt').read_text().split()
-    assert [float(disc[0]), int(disc[1]), float(disc[2]),
-            int(disc[3])] == [1.0, 0, 0.9, gt.num_faces]
+    # the official program's columns: tpr fp threshold / tpr fp
+    disc = (tmp_path / 'ours-DiscROC.txt').read_text().splitlines()
+    cont = (tmp_path / 'ours-ContROC.txt').read_text().splitlines()
+    assert [line.split() for line in disc] == [['1.0', '0', '0.9']]
+    assert len(cont) == 1 and len(cont[0].split()) == 2
+    assert float(cont[0].split()[0]) == out['continuous_tpr@1000fp']
+    assert out['matching'] == 'official'
 
 
 def test_jittered_missing_duplicated(fddb_subset, tmp_path):
@@ -119,6 +123,42 @@ def test_random_detections_match_reference(fddb_subset, tmp_path):
     assert out['roc']['tp_discrete'] == ref['tp_discrete'].tolist()
     np.testing.assert_allclose(out['roc']['tp_continuous'],
                                ref['tp_continuous'], atol=1e-9)
+
+
+def test_roc_files_read_like_the_official_ones(fddb_subset, tmp_path):
+    # several points, and the point of images without detections (the
+    # largest double as threshold): loadtxt reads both files, columns as
+    # the plotting scripts of the official outputs use them (fp vs tpr)
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    perfect = _perfect(gt)
+    keep = gt.image_keys[1:]
+    dets = {k: np.r_[perfect[k], [[0, 0, 9, 9, 0.2]]] for k in keep}
+    out = _run(tmp_path, folds_dir, images_dir, dets, gt,
+               ['--roc-prefix', str(tmp_path / 'roc' / 'x-')])
+    disc = np.loadtxt(tmp_path / 'roc' / 'x-DiscROC.txt', ndmin=2)
+    cont = np.loadtxt(tmp_path / 'roc' / 'x-ContROC.txt', ndmin=2)
+    assert disc.shape == (3, 3) and cont.shape == (3, 2)
+    roc = out['roc']
+    np.testing.assert_array_equal(disc[:, 0], roc['discrete_tpr'])
+    np.testing.assert_array_equal(disc[:, 1], roc['fp'])
+    np.testing.assert_array_equal(cont[:, 0], roc['continuous_tpr'])
+    np.testing.assert_array_equal(cont[:, 1], roc['fp'])
+    np.testing.assert_array_equal(disc[:, 2],
+                                  [0.2, 0.9, np.finfo(np.float64).max])
+    assert roc['threshold'] == [0.2, 0.9, None]
+
+
+def test_matching_option(fddb_subset, tmp_path):
+    folds_dir, images_dir, sizes, gt = fddb_subset
+    dets = _perfect(gt)
+    for matching in ('official', 'optimal'):
+        out = _run(tmp_path, folds_dir, images_dir, dets, gt,
+                   ['--matching', matching])
+        assert out['matching'] == matching
+        assert out['discrete_tpr@1000fp'] == 1.0
+    with pytest.raises(SystemExit):
+        eval_fddb.parse_args(['d.txt', '--folds-dir', 'f', '--images-dir',
+                              'i', '--matching', 'greedy'])
 
 
 def test_command_line_errors(fddb_subset, tmp_path):

@@ -6,16 +6,18 @@ all folds) with numpy, scipy and OpenCV's drawing routines, split by job:
 
 - :mod:`.ground_truth`: the ``FDDB-folds`` files (:func:`load_fddb_folds`,
   :class:`FDDBGroundTruth`) and image sizes from the image headers;
-- :mod:`.matching`: mask overlaps, Hungarian matching, the score sweep
-  (:func:`evaluate_fddb`), with its result in :mod:`.results`;
+- :mod:`.matching`: mask overlaps, the matching (the official program's
+  solver, :mod:`.hungarian`, by default; or maximum-weight), the score
+  sweep (:func:`evaluate_fddb`), with its result in :mod:`.results`;
 - :mod:`.io`: detection files in the official layout;
 - :mod:`.plot`: the two ROC curves as a PNG.
 """
 from .ground_truth import (FDDBGroundTruth, ellipse_bboxes, load_fddb_folds,
                            read_ellipse_list, read_fold_list,
                            read_image_sizes)
+from .hungarian import OfficialSolverError, official_assignment
 from .io import (read_detection_file, read_detections, write_detections)
-from .matching import evaluate_fddb, pair_overlaps
+from .matching import MATCHING_MODES, evaluate_fddb, pair_overlaps
 from .plot import plot_roc_curves
 from .results import FDDBResult
 
@@ -23,5 +25,6 @@ __all__ = [
     'FDDBGroundTruth', 'ellipse_bboxes', 'load_fddb_folds',
     'read_ellipse_list', 'read_fold_list', 'read_image_sizes',
     'read_detection_file', 'read_detections', 'write_detections',
-    'evaluate_fddb', 'pair_overlaps', 'plot_roc_curves', 'FDDBResult'
+    'evaluate_fddb', 'pair_overlaps', 'plot_roc_curves', 'FDDBResult',
+    'MATCHING_MODES', 'official_assignment', 'OfficialSolverError'
 ]

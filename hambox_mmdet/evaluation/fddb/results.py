@@ -29,6 +29,9 @@ class FDDBResult:
         num_images (int): evaluated images.
         num_images_without_dets (int): images with no detection.
         num_dets (int): detections.
+        matching (str): how faces and detections were paired:
+            ``'official'`` (the official program's solver) or
+            ``'optimal'`` (maximum-weight matching).
     """
 
     thresholds: np.ndarray
@@ -39,6 +42,7 @@ class FDDBResult:
     num_images: int = 0
     num_images_without_dets: int = 0
     num_dets: int = 0
+    matching: str = 'official'
 
     def tpr(self, kind: str = 'discrete') -> np.ndarray:
         """(T,) true positive rate TP / N of the ``kind`` curve."""
@@ -70,7 +74,8 @@ class FDDBResult:
             num_faces=int(self.num_faces),
             num_images=int(self.num_images),
             num_images_without_dets=int(self.num_images_without_dets),
-            num_dets=int(self.num_dets))
+            num_dets=int(self.num_dets),
+            matching=self.matching)
         thr = [None if not np.isfinite(t) else float(t)
                for t in self.thresholds]
         out['roc'] = dict(
@@ -83,21 +88,33 @@ class FDDBResult:
         return out
 
     def save_roc(self, prefix: str) -> None:
-        """Write ``<prefix>DiscROC.txt`` and ``<prefix>ContROC.txt`` as the
-        official tool does (``tpr fp threshold N`` per line, ascending
-        threshold), for the published comparison plots."""
+        """Write ``<prefix>DiscROC.txt`` and ``<prefix>ContROC.txt`` with the
+        official program's columns, one point per line in ascending
+        threshold: ``tpr fp threshold`` (discrete) and ``tpr fp``
+        (continuous), so that plotting scripts made for the official files
+        read them unchanged. Numbers are written in full precision (the
+        program prints 6 significant digits); the point of images without
+        detections has the largest double as its threshold, as there."""
         folder = osp.dirname(prefix)
         if folder:
             import os
             os.makedirs(folder, exist_ok=True)
         thr = np.where(np.isfinite(self.thresholds), self.thresholds,
-                       np.finfo(np.float64).max)
-        for kind, name in (('discrete', 'DiscROC'), ('continuous',
-                                                     'ContROC')):
-            with open(f'{prefix}{name}.txt', 'w') as f:
-                for r, fp, t in zip(self.tpr(kind).tolist(),
-                                    self.fp.tolist(), thr.tolist()):
-                    f.write(f'{r!r} {fp} {t!r} {self.num_faces}\n')
+                       np.finfo(np.float64).max).tolist()
+        fp = np.asarray(self.fp).tolist()
+        disc, cont = [], []
+        for r_d, r_c, f, t in zip(self.tpr('discrete').tolist(),
+                                  self.tpr('continuous').tolist(), fp, thr):
+            if self.num_faces:
+                disc.append(f'{r_d!r} {f} {t!r}\n')
+                cont.append(f'{r_c!r} {f}\n')
+            else:  # the program's lines for a set without faces
+                disc.append(f'0 0 {t!r}\n')
+                cont.append('0 0\n')
+        with open(f'{prefix}DiscROC.txt', 'w') as f:
+            f.write(''.join(disc))
+        with open(f'{prefix}ContROC.txt', 'w') as f:
+            f.write(''.join(cont))
 
     def summary(self, fp_points: Sequence[int] = (1000, 2000)) -> str:
         """Lines with the TPRs at ``fp_points`` and the counts."""

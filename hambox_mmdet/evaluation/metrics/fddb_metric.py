@@ -12,6 +12,7 @@ from mmdet.registry import METRICS
 from ..fddb import (FDDBGroundTruth, evaluate_fddb, load_fddb_folds,
                     plot_roc_curves, read_image_sizes, write_detections)
 from ..fddb.io import normalise_key
+from ..fddb.matching import check_matching
 from .predictions import predicted_boxes, sample_dict, xywh_score
 
 
@@ -51,6 +52,12 @@ class FDDBMetric(BaseMetric):
         roc_prefix (str, optional): write ``<prefix>DiscROC.txt`` and
             ``<prefix>ContROC.txt`` as the official tool.
         plot_file (str, optional): PNG of the two ROC curves.
+        matching (str): ``'official'`` (default): faces and detections
+            are paired by the official program's solver on its per-image
+            matrix, as for every published FDDB curve (not always a
+            maximum-weight matching; it depends on the order of the boxes,
+            here the model's output order). ``'optimal'``: the
+            maximum-weight matching.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): metric name prefix. Defaults to ``'fddb'``.
     """
@@ -65,6 +72,7 @@ class FDDBMetric(BaseMetric):
                  outfile: Optional[str] = None,
                  roc_prefix: Optional[str] = None,
                  plot_file: Optional[str] = None,
+                 matching: str = 'official',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -75,6 +83,7 @@ class FDDBMetric(BaseMetric):
         self.outfile = outfile
         self.roc_prefix = roc_prefix
         self.plot_file = plot_file
+        self.matching = check_matching(matching)
         self._gt: Optional[FDDBGroundTruth] = None
 
     @property
@@ -130,9 +139,9 @@ class FDDBMetric(BaseMetric):
         if self.outfile is not None:
             write_detections(self.outfile, dets, gt.image_keys)
             logger.info(f'FDDB detections written to {self.outfile}')
-        result = evaluate_fddb(dets, gt, sizes)
-        logger.info('FDDB (official protocol)\n' +
-                    result.summary(self.fp_points))
+        result = evaluate_fddb(dets, gt, sizes, matching=self.matching)
+        logger.info(f'FDDB (official protocol, {self.matching} matching)\n'
+                    + result.summary(self.fp_points))
         if missing:
             logger.warning(
                 f'FDDB: {len(missing)} of {len(gt)} images of the folds had '
