@@ -631,15 +631,15 @@ def paired_markdown(table: dict, reference: str) -> str:
              f'Medium - {reference} | Hard - {reference} |',
              '|---|---|---:|---:|---:|---:|---:|---:|']
 
-    def stat(d):
-        text = f"{d['mean']:.1f}"
+    def stat(d, sign=''):
+        text = f"{d['mean']:{sign}.1f}"
         return text + (f" ± {d['std']:.1f}" if d['std'] is not None else '')
 
     for model, e in table.items():
         cells = [stat(e[k]) for k in AP_KEYS]
         for k in AP_KEYS:
             d = e[k].get('diff_vs_reference')
-            cells.append('' if d is None else stat(d) + ' (' + ', '.join(
+            cells.append('' if d is None else stat(d, '+') + ' (' + ', '.join(
                 f'{v:+.1f}' for v in d['values']) + ')')
         seeds = ','.join(map(str, e['seeds']))
         lines.append(f"| {model} | {seeds} | {' | '.join(cells)} |")

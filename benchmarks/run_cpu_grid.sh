@@ -5,7 +5,7 @@
 # on its seed(s), in the order their results are needed. Every run writes its
 # result to work_dirs/grid/<model>_seed<seed>/result.json as soon as it ends;
 # `python benchmarks/ablation_real_wider.py --collect work_dirs/grid` tables
-# them. ~15 min per pair on 2 cores (1,000 iterations + the test).
+# them. ~19 min per pair on 2 cores (1,000 iterations + 3 min of test).
 #   bash benchmarks/run_cpu_grid.sh [FIRST_PAIR]
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,12 +16,13 @@ PAIRS=(
   "0 hambox_separate,hambox_separate_cls"
   "1 baseline,hambox"
   "2 baseline,hambox"
-  "0 hambox_separate_bbox,hambox_separate_no_iou_weight"
-  "0 hambox_separate_noignore,hambox_focal"
+  "0 hambox_separate_bbox,hambox_no_iou_weight"
+  "0 hambox_noignore,hambox_focal"
   "0 maxiou_lq,atss"
   "1 maxiou_lq,atss"
   "2 maxiou_lq,atss"
   "1,2 hambox_focal"
+  "0 hambox_separate_no_iou_weight,hambox_separate_noignore"
 )
 first="${1:-0}"
 for i in "${!PAIRS[@]}"; do
