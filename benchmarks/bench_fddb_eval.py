@@ -8,19 +8,25 @@ some of them near the faces (fixed seed). The images are not available
 here; each image gets a generated size that contains its faces (the real
 FDDB images are about 450 x 330 px). Times, on one core:
 
-(a) ``evaluate_fddb`` (masks, Hungarian matching, ROC);
+(a) ``evaluate_fddb`` (masks, matching, ROC) with ``matching='official'``
+    (the official program's solver, the default) and ``'optimal'``
+    (maximum-weight), wall and CPU time, and the TPRs of both;
 (b) ``write_detections`` + ``read_detections`` + ``evaluate_fddb`` through a
     detection file in the official layout;
 (c) the plain-loop reference of the official program
-    (``tests/test_evaluation/fddb_reference.py``: full-canvas masks, a
-    brute-force matching per distinct score) on ``--baseline-images`` images
-    with 10 detections each (its brute-force matching cannot take 100),
-    with (a) on the same input; both must agree exactly.
+    (``tests/test_evaluation/fddb_reference.py``: full-canvas masks, the
+    transliterated solver / a brute-force matching per distinct score) on
+    ``--baseline-images`` images with 10 detections each (its brute-force
+    matching cannot take 100), with (a) on the same input; both must agree
+    exactly;
+(d) with ``--baseline-rev REV``: ``evaluate_fddb`` of the package as it was
+    at git revision REV (its ``evaluation/fddb`` and ``evaluation/blocks``,
+    imported from a temporary copy), interleaved with (a) in the same run.
 
 Run::
 
     taskset -c 0 .venv/bin/python benchmarks/bench_fddb_eval.py \\
-        --folds-dir ../shared/data/fddb/FDDB-folds
+        --folds-dir ../shared/data/fddb/FDDB-folds --baseline-rev HEAD~1
 """
 import os
 
@@ -28,10 +34,13 @@ for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
     os.environ.setdefault(_var, '1')
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import types  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -60,7 +69,7 @@ def synthetic(gt, per_image: int, seed: int = 0):
         near = np.c_[take[:, :2] + rng.normal(0, 0.08, wh.shape) * wh,
                      wh * rng.uniform(0.8, 1.2, wh.shape),
                      rng.uniform(0.5, 1.0, len(take))]
-        rest = per_image - len(near)
+        rest = max(per_image - len(near), 0)
         side = rng.uniform(15, 150, rest)
         anchor = box[rng.integers(0, len(box), rest)]
         centre = np.where(
@@ -75,36 +84,104 @@ def synthetic(gt, per_image: int, seed: int = 0):
     return dets, np.array(sizes)
 
 
+def load_revision(rev: str, folder: str):
+    """``evaluate_fddb`` of the package at git revision ``rev``: its
+    ``evaluation/fddb`` and ``evaluation/blocks.py`` written under
+    ``folder`` as the package ``hambox_base`` (the package's own
+    ``__init__`` files, which import mmdet, are not run)."""
+    root = HERE.parent
+    files = subprocess.run(
+        ['git', 'ls-tree', '-r', '--name-only', rev, '--',
+         'hambox_mmdet/evaluation/fddb', 'hambox_mmdet/evaluation/blocks.py'],
+        cwd=root, check=True, capture_output=True, text=True).stdout.split()
+    if not files:
+        sys.exit(f'no FDDB evaluator at revision {rev}')
+    for name in files:
+        text = subprocess.run(['git', 'show', f'{rev}:{name}'], cwd=root,
+                              check=True, capture_output=True,
+                              text=True).stdout
+        out = Path(folder) / name.replace('hambox_mmdet/', 'hambox_base/', 1)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    for pkg in ('hambox_base', 'hambox_base.evaluation'):
+        mod = types.ModuleType(pkg)
+        mod.__path__ = [str(Path(folder, *pkg.split('.')))]
+        sys.modules[pkg] = mod
+    return importlib.import_module('hambox_base.evaluation.fddb').evaluate_fddb
+
+
+def timed(fn, repeats: int):
+    """(median wall, median CPU, last result) of ``repeats`` calls."""
+    wall, cpu, out = [], [], None
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        out = fn()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return float(np.median(wall)), float(np.median(cpu)), out
+
+
+def same_curves(a, b) -> bool:
+    return (np.array_equal(a.thresholds, b.thresholds)
+            and np.array_equal(a.tp_discrete, b.tp_discrete)
+            and np.array_equal(a.fp, b.fp)
+            and np.allclose(a.tp_continuous, b.tp_continuous, rtol=0,
+                            atol=1e-9))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--folds-dir', required=True)
     parser.add_argument('--per-image', type=int, default=100)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--baseline-images', type=int, default=100)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--baseline-rev', help='also time evaluate_fddb of this git '
+        'revision (e.g. HEAD~1), alternating with the current one')
     args = parser.parse_args()
 
     gt = load_fddb_folds(args.folds_dir)
-    dets, sizes = synthetic(gt, args.per_image)
+    dets, sizes = synthetic(gt, args.per_image, args.seed)
     num = sum(len(v) for v in dets.values())
-    print(f'{len(gt)} images, {gt.num_faces} faces, {num} detections; '
-          f'python {platform.python_version()}, numpy {np.__version__}')
+    print(f'{len(gt)} images, {gt.num_faces} faces, {num} detections '
+          f'(seed {args.seed}); python {platform.python_version()}, numpy '
+          f'{np.__version__}')
 
-    times, cpu = [], []
+    runs = {
+        m: (lambda m=m: evaluate_fddb(dets, gt, sizes, matching=m))
+        for m in ('official', 'optimal')
+    }
+    tmp = tempfile.TemporaryDirectory()
+    if args.baseline_rev:
+        base = load_revision(args.baseline_rev, tmp.name)
+        runs[f'rev {args.baseline_rev}'] = lambda: base(dets, gt, sizes)
+    # interleaved, so that a change of load hits every variant alike
+    times = {k: ([], []) for k in runs}
+    results = {}
     for _ in range(args.repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        result = evaluate_fddb(dets, gt, sizes)
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
+        for name, fn in runs.items():
+            wall, cpu, results[name] = timed(fn, 1)
+            times[name][0].append(wall)
+            times[name][1].append(cpu)
     # CPU time too: on a shared machine the wall time includes waiting
-    print(f'(a) evaluate_fddb: median {np.median(times):.2f} s wall, '
-          f'{np.median(cpu):.2f} s CPU, of {args.repeats} (min '
-          f'{min(times):.2f} s wall); '
-          f'{len(result.thresholds)} ROC points; TPR at 1000 FP: discrete '
-          f'{result.tpr_at(1000):.4f}, continuous '
-          f'{result.tpr_at(1000, "continuous"):.4f}')
+    for name, (wall, cpu) in times.items():
+        res = results[name]
+        print(f'(a) evaluate_fddb, {name}: median {np.median(wall):.2f} s '
+              f'wall, {np.median(cpu):.2f} s CPU, of {args.repeats} (min '
+              f'{min(wall):.2f} s wall, {min(cpu):.2f} s CPU); '
+              f'{len(res.thresholds)} ROC points; TPR at 1000 FP: discrete '
+              f'{res.tpr_at(1000):.4f}, continuous '
+              f'{res.tpr_at(1000, "continuous"):.4f}')
+    if args.baseline_rev:
+        same = same_curves(results['optimal'],
+                           results[f'rev {args.baseline_rev}'])
+        print(f'    rev {args.baseline_rev} and matching=\'optimal\' give '
+              f'identical curves: {same}')
+    result = results['official']
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, 'dets.txt')
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, 'dets.txt')
         start = time.perf_counter()
         write_detections(path, dets, gt.image_keys)
         written = time.perf_counter() - start
@@ -124,21 +201,26 @@ def main() -> None:
     sub_keys = [gt.image_keys[i] for i in idx]
     sub = FDDBGroundTruth(sub_keys, [gt.ellipses[i] for i in idx])
     sub_dets = {k: dets[k][:10] for k in sub_keys}
-    start = time.perf_counter()
-    ref = reference_roc(sub.ellipses, [sub_dets[k] for k in sub_keys],
-                        [tuple(sizes[i]) for i in idx])
-    loop = time.perf_counter() - start
-    start = time.perf_counter()
-    ours = evaluate_fddb(sub_dets, sub, sizes[idx])
-    fast = time.perf_counter() - start
-    same = (np.array_equal(ours.tp_discrete, ref['tp_discrete'])
-            and np.array_equal(ours.fp, ref['fp'])
-            and np.allclose(ours.tp_continuous, ref['tp_continuous'],
-                            rtol=0, atol=1e-9))
-    print(f'(c) {n} images x 10 detections: plain-loop reference '
-          f'{loop:.2f} s, evaluate_fddb {fast:.3f} s; identical curves: '
-          f'{same}')
-    if not same:
+    ok = True
+    for matching in ('official', 'optimal'):
+        start = time.perf_counter()
+        ref = reference_roc(sub.ellipses, [sub_dets[k] for k in sub_keys],
+                            [tuple(sizes[i]) for i in idx], matching)
+        loop = time.perf_counter() - start
+        start = time.perf_counter()
+        ours = evaluate_fddb(sub_dets, sub, sizes[idx], matching=matching)
+        fast = time.perf_counter() - start
+        same = (np.array_equal(ours.thresholds, ref['thresholds'])
+                and np.array_equal(ours.tp_discrete, ref['tp_discrete'])
+                and np.array_equal(ours.fp, ref['fp'])
+                and np.allclose(ours.tp_continuous, ref['tp_continuous'],
+                                rtol=0, atol=1e-9))
+        ok &= same
+        print(f'(c) {n} images x 10 detections, {matching}: plain-loop '
+              f'reference {loop:.2f} s, evaluate_fddb {fast:.3f} s; '
+              f'identical curves: {same}')
+    tmp.cleanup()
+    if not ok:
         sys.exit('the curves differ')
 
 
