@@ -54,6 +54,13 @@ def test_dry_run_with_real_data_plans_the_ablation(tmp_path, wider_root):
     assert 'benchmarks/ablation_real_wider.py' in proc.stdout
     assert '1239 train, 243 val images present' in proc.stdout
     assert '--seeds 0,1,2' in proc.stdout
+    # the assigner comparison of the CPU grid, matched on iterations
+    assert ('--models hambox,baseline,maxiou_lq,atss,hambox_focal'
+            in proc.stdout)
+    assert '--iters 300' in proc.stdout and '--minutes' not in proc.stdout
+    proc = dry_run('--wheels-dir', str(wheels), '--data-root',
+                   str(wider_root), '--ablation-minutes', '4')
+    assert '--iters 300 --minutes 4' in proc.stdout
 
 
 def test_wrong_python_tag_is_said(tmp_path):
