@@ -12,8 +12,8 @@ from hambox_mmdet.evaluation.face_eval import matching
 from hambox_mmdet.evaluation.face_eval import (
     apply_box_style, evaluate_face_eval, image_indices, image_key,
     keep_detections, load_face_eval_gt, min_detection_size,
-    read_face_eval_dets, toolkit_iou, voc_ap, write_face_eval_dets,
-    write_face_eval_gt)
+    read_face_eval_dets, toolkit_iou, voc_ap_from_detections,
+    write_face_eval_dets, write_face_eval_gt)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'benchmarks'))
@@ -176,11 +176,12 @@ def test_score_ties_keep_file_order(two_faces, first, ap):
 
 
 def test_voc_ap_by_hand():
-    ap, rec, prec = voc_ap(np.array([1, 0, 1]), np.array([0, 1, 0]), 4)
+    ap, rec, prec = voc_ap_from_detections(np.array([1, 0, 1]),
+                                           np.array([0, 1, 0]), 4)
     assert ap == pytest.approx(0.25 * 1 + 0.25 * 2 / 3)
     np.testing.assert_allclose(rec, [0.25, 0.25, 0.5])
     # leading detections that are neither (ignored faces): no effect
-    ap, _, prec = voc_ap(np.array([0, 1]), np.array([0, 0]), 1)
+    ap, _, prec = voc_ap_from_detections(np.array([0, 1]), np.array([0, 0]), 1)
     assert ap == 1.0 and np.isnan(prec[0])
 
 

@@ -14,7 +14,7 @@ from hambox_mmdet.evaluation.wider import (SETTINGS, WiderFaceGT,
                                            best_overlaps, evaluate_wider,
                                            load_wider_gt, matlab_round,
                                            plot_pr_curves, read_pred_dir,
-                                           voc_ap, wider_thresholds,
+                                           voc_ap_from_curve, wider_thresholds,
                                            write_pred_dir)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -261,10 +261,11 @@ def test_bad_prediction_arrays_raise(bad, match):
 
 def test_voc_ap_and_matlab_round():
     # VOCap by hand: points (0.5, 1), (1, 0.5) -> 0.5 * 1 + 0.5 * 0.5
-    assert voc_ap(np.array([0.5, 1.0]), np.array([1.0, 0.5])) == 0.75
+    assert voc_ap_from_curve(np.array([0.5, 1.0]),
+                             np.array([1.0, 0.5])) == 0.75
     # MATLAB's max ignores NaN: a NaN precision does not change the AP
-    assert voc_ap(np.array([0.0, 0.5, 1.0]),
-                  np.array([np.nan, 1.0, 0.5])) == 0.75
+    assert voc_ap_from_curve(np.array([0.0, 0.5, 1.0]),
+                             np.array([np.nan, 1.0, 0.5])) == 0.75
     x = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49999999999999994, 2.4])
     assert matlab_round(x).tolist() == [-3, -2, -1, 1, 2, 3, 0, 2]
 
@@ -368,9 +369,10 @@ def test_negative_size_below_one_pixel_as_matlab():
 def test_voc_ap_equals_mmdet_average_precision_up_to_float32():
     """mmdet's average_precision(mode='area') is the same VOC sum, but it
     stores the AP in float32 (and its np.maximum would propagate a NaN
-    precision, where MATLAB's max ignores it): it equals float32(voc_ap)
+    precision, where MATLAB's max ignores it): it equals
+    float32(voc_ap_from_curve)
     exactly, and so differs from the float64 AP by up to ~3e-8, beyond the
-    1e-12 the evaluator is checked to. voc_ap stays."""
+    1e-12 the evaluator is checked to. voc_ap_from_curve stays."""
     from mmdet.evaluation.functional import average_precision
     rng = np.random.default_rng(0)
     worst = 0.0
@@ -380,7 +382,7 @@ def test_voc_ap_equals_mmdet_average_precision_up_to_float32():
         recall[rng.random(n) < 0.2] = 0  # repeated recall values
         recall = np.sort(recall)
         precision = rng.random(n)
-        ours = voc_ap(recall, precision)
+        ours = voc_ap_from_curve(recall, precision)
         theirs = average_precision(recall, precision, mode='area')
         assert float(theirs) == float(np.float32(ours))
         worst = max(worst, abs(float(theirs) - ours))

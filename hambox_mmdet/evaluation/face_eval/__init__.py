@@ -6,14 +6,15 @@ toolkit, split by job:
   (:func:`load_face_eval_gt`, :class:`FaceEvalGT`, the 30 px ignore rule);
 - :mod:`.matching`: the size filter, the +1-pixel IoU and which face each
   detection takes (:func:`match_sorted`);
-- :mod:`.curves`: the precision-recall curve and VOC AP (:func:`voc_ap`);
+- :mod:`.curves`: the precision-recall curve and VOC AP
+  (:func:`voc_ap_from_detections`);
 - :mod:`.calibration`: the 5-iteration box-style calibration and the whole
   evaluation (:func:`evaluate_face_eval`, :class:`FaceEvalResult`);
 - :mod:`.io`: the detection text file; :mod:`.plot`: the PR curve PNG.
 """
 from .calibration import (FaceEvalResult, apply_box_style, box_style,
                           check_eval_args, evaluate_face_eval)
-from .curves import PRCurve, voc_ap
+from .curves import PRCurve, voc_ap_from_detections
 from .ground_truth import (MIN_FACE_SIZE, FaceEvalGT, ignore_by_size,
                            image_indices, image_key, load_face_eval_gt,
                            write_face_eval_gt)
@@ -29,5 +30,5 @@ __all__ = [
     'MatchResult', 'PRCurve', 'apply_box_style', 'best_faces', 'box_style',
     'check_eval_args', 'evaluate_face_eval', 'image_indices',
     'keep_detections', 'match_sorted', 'min_detection_size', 'toolkit_iou',
-    'voc_ap', 'plot_face_eval_pr'
+    'voc_ap_from_detections', 'plot_face_eval_pr'
 ]

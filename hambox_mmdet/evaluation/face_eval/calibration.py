@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .curves import PRCurve, voc_ap
+from .curves import PRCurve, voc_ap_from_detections
 from .ground_truth import FaceEvalGT
 from .matching import (FacePairs, MatchResult, keep_detections, match_sorted,
                        min_detection_size)
@@ -179,7 +179,8 @@ def evaluate_face_eval(gt: FaceEvalGT,
     img, cur, sc = image_idx[order], boxes[order], scores[order]
 
     def curve_of(match: MatchResult) -> PRCurve:
-        ap, rec, prec = voc_ap(match.tp, match.fp, gt.num_counted)
+        ap, rec, prec = voc_ap_from_detections(match.tp, match.fp,
+                                               gt.num_counted)
         return PRCurve(ap, rec, prec, sc, int(match.tp.sum()),
                        int(match.fp.sum()))
 

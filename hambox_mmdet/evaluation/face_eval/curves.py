@@ -29,8 +29,9 @@ class PRCurve:
     num_fp: int
 
 
-def voc_ap(tp: np.ndarray, fp: np.ndarray,
-           num_pos: int) -> Tuple[float, np.ndarray, np.ndarray]:
+def voc_ap_from_detections(
+        tp: np.ndarray, fp: np.ndarray,
+        num_pos: int) -> Tuple[float, np.ndarray, np.ndarray]:
     """VOC all-point AP (the toolkit's ``VOCap`` on ``drawPrfast``'s curve).
 
     Args:

@@ -54,7 +54,7 @@ with a warning that gives its count.
 from .ground_truth import GT_FILES, SETTINGS, WiderFaceGT, load_wider_gt
 from .io import (PRED_DIR_MARKER, check_pred_dir, check_pred_layout,
                  read_pred_dir, write_pred_dir)
-from .matching import (IOU_ARITH_MODES, evaluate_wider, voc_ap,
+from .matching import (IOU_ARITH_MODES, evaluate_wider, voc_ap_from_curve,
                        wider_thresholds)
 from .overlap import best_overlaps, matlab_round
 from .plot import plot_pr_curves
@@ -63,7 +63,7 @@ from .results import WiderEvalResult, WiderSettingResult
 __all__ = [
     'GT_FILES', 'SETTINGS', 'WiderFaceGT', 'load_wider_gt', 'read_pred_dir',
     'PRED_DIR_MARKER', 'check_pred_dir', 'check_pred_layout',
-    'write_pred_dir', 'IOU_ARITH_MODES', 'evaluate_wider', 'voc_ap',
+    'write_pred_dir', 'IOU_ARITH_MODES', 'evaluate_wider', 'voc_ap_from_curve',
     'wider_thresholds', 'best_overlaps', 'matlab_round', 'plot_pr_curves',
     'WiderEvalResult', 'WiderSettingResult'
 ]

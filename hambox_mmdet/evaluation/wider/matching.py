@@ -22,7 +22,7 @@ from .results import WiderEvalResult, WiderSettingResult
 IOU_ARITH_MODES = ('auto', 'int32', 'float')
 
 
-def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
+def voc_ap_from_curve(recall: np.ndarray, precision: np.ndarray) -> float:
     """VOC AP of ``VOCap.m``.
 
     Prepends (recall 0, precision 0), appends (1, 0), makes precision
@@ -41,7 +41,7 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     # float64 sum but returns it as float32 (up to ~3e-8 off, where this
     # evaluator is held to 1e-12 of the MATLAB transliteration), and its
     # ``np.maximum`` would spread a NaN precision that MATLAB's ``max``
-    # ignores. The test suite checks that it equals float32(voc_ap).
+    # ignores. The test suite checks that it equals float32(voc_ap_from_curve).
     mrec = np.concatenate(([0.0], np.asarray(recall, np.float64), [1.0]))
     mpre = np.concatenate(([0.0], np.asarray(precision, np.float64), [0.0]))
     mpre = np.fmax.accumulate(mpre[::-1])[::-1]
@@ -230,7 +230,7 @@ def evaluate_wider(preds: Mapping[str, np.ndarray],
             where=proposals > 0)
         if count_face > 0:
             recall = recalled / count_face
-            ap = voc_ap(recall, precision)
+            ap = voc_ap_from_curve(recall, precision)
         else:
             warnings.warn(
                 f'WIDER FACE evaluation: no face to detect in setting '
