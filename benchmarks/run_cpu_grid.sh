@@ -17,8 +17,8 @@ PAIRS=(
   "1 baseline,hambox"
   "2 baseline,hambox"
   "0 hambox_separate_bbox,hambox_no_iou_weight"
-  "0 hambox_noignore,hambox_focal"
-  "0 maxiou_lq,atss"
+  "0 hambox_noignore,maxiou_lq,atss"
+  "0 hambox_focal"
   "1 maxiou_lq,atss"
   "2 maxiou_lq,atss"
   "1,2 hambox_focal"
@@ -28,8 +28,10 @@ first="${1:-0}"
 for i in "${!PAIRS[@]}"; do
   [ "$i" -lt "$first" ] && continue
   read -r seed models <<<"${PAIRS[$i]}"
+  # all runs of a group at once (three share the two cores alike)
+  n=$(( $(tr ',' '\n' <<<"$models" | grep -c .) * $(tr ',' '\n' <<<"$seed" | grep -c .) ))
   echo "== pair $i: seed $seed, $models ($(date -u +%H:%M:%S))"
   "$PY" "$ROOT/benchmarks/ablation_real_wider.py" --iters 1000 --seeds "$seed" \
-    --models "$models" --parallel 2 --work-dir "$WORK" \
+    --models "$models" --parallel "$n" --work-dir "$WORK" \
     --json "$WORK/pair${i}.json" || echo "pair $i failed"
 done
