@@ -16,7 +16,10 @@ import sys
 from setuptools import find_packages, setup
 
 ROOT = osp.dirname(osp.abspath(__file__))
-MIM_FILES = ('configs', 'tools')
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
+# repository scripts (set-up, tests, quick start): not for an installed copy
+REPO_ONLY = ('setup_env.sh', 'setup_env_cuda.sh', 'run_tests.sh',
+             'quickstart.sh', 'quickstart.py')
 
 
 def readme() -> str:
@@ -40,7 +43,9 @@ def parse_requirements(name: str) -> list:
 
 
 def add_mim_extension() -> None:
-    """Put configs/ and tools/ into hambox_mmdet/.mim (copy or symlink)."""
+    """Put configs/, tools/ (without the repository scripts) and
+    model-index.yml (what ``mim search`` reads) into hambox_mmdet/.mim
+    (copy, or symlink for an editable install)."""
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'
     elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'build',
@@ -59,10 +64,13 @@ def add_mim_extension() -> None:
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(
                 src, dst,
-                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc',
+                                              *REPO_ONLY))
 
 
 if __name__ == '__main__':
@@ -78,7 +86,10 @@ if __name__ == '__main__':
         packages=find_packages(include=('hambox_mmdet', 'hambox_mmdet.*')),
         package_data={
             'hambox_mmdet': [
+                '.mim/model-index.yml',
                 '.mim/configs/**/*.py',
+                '.mim/configs/**/*.yml',
+                '.mim/configs/**/*.md',
                 '.mim/tools/**/*.py',
                 '.mim/tools/**/*.sh',
             ]

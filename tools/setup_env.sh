@@ -55,6 +55,8 @@ install_other_deps() {
 }
 install_package() {
   log "installing hambox_mmdet from $ROOT"
+  # a stale build/ of an earlier install would ship files removed since
+  rm -rf "$ROOT/build"
   # --no-build-isolation: build with the pinned setuptools already in the venv (no download).
   "${PIP[@]}" install -q --no-deps --no-build-isolation --force-reinstall "$ROOT"
 }
