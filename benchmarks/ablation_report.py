@@ -135,6 +135,31 @@ def outer(runs, models, point='score>=0.5'):
     return '\n'.join(lines)
 
 
+def outer_paired(runs, models, reference='hambox', point='score>=0.5'):
+    """Per-seed differences of outer-face recall (model - reference), in
+    percentage points, per D bin."""
+    bins = ('D0', 'D2', 'D3', 'D4', 'D>=5', 'all')
+    lines = [f'| model - {reference} | seeds | ' + ' | '.join(
+        b.replace('D', 'D = ').replace('= >=', '>=') for b in bins) + ' |',
+        '|---|---|' + '---:|' * len(bins)]
+    ref = runs.get(reference, {})
+    for m in models:
+        if m == reference or m not in runs:
+            continue
+        common = sorted(set(runs[m]) & set(ref))
+        cells = []
+        for b in bins:
+            key = f'{point}/{b}'
+            d = [100 * (runs[m][s]['outer_face_recall'][key] -
+                        ref[s]['outer_face_recall'][key]) for s in common
+                 if key in runs[m][s].get('outer_face_recall', {})
+                 and key in ref[s].get('outer_face_recall', {})]
+            cells.append(fmt_diff(d) if d else '-')
+        lines.append(f"| {m} | {','.join(map(str, common))} | " +
+                     ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def mining(runs, models):
     keys = ('compensated_per_img', 'faces_below_k_stage1',
             'faces_below_k_final', 'compensated_reg_iou',
@@ -178,8 +203,12 @@ def main(argv=None):
     print(table(runs, cmp_models, 'hambox', 'what'))
     print('\n## Outer-face recall at score >= 0.5 (Hard faces, %)\n')
     print(outer(runs, cmp_models))
+    print('\n## Outer-face recall at score >= 0.5, paired by seed\n')
+    print(outer_paired(runs, cmp_models))
     print('\n## Outer-face recall at the Hard best-F1 threshold (%)\n')
     print(outer(runs, cmp_models, 'hard_best_f1'))
+    print('\n## Outer-face recall at the Hard best-F1 threshold, paired\n')
+    print(outer_paired(runs, cmp_models, point='hard_best_f1'))
     print('\n## Mining statistics (means over training and seeds)\n')
     print(mining(runs, models))
     if args.out:
