@@ -38,22 +38,22 @@ WHAT = {
 ORDER = list(WHAT)
 
 
-def fmt(values):
+def fmt(values, sign=''):
+    """Mean, ± sample std where there are two values or more."""
     if not values:
         return ''
-    text = f'{statistics.mean(values):.1f}'
+    text = f'{statistics.mean(values):{sign}.1f}'
     if len(values) > 1:
         text += f' ± {statistics.stdev(values):.1f}'
     return text
 
 
 def fmt_diff(values):
+    """Signed mean ± std of differences, then each difference."""
     if not values:
         return ''
-    text = f'{statistics.mean(values):+.1f}'
-    if len(values) > 1:
-        text += f' ± {statistics.stdev(values):.1f}'
-    return text + ' (' + ', '.join(f'{v:+.1f}' for v in values) + ')'
+    return fmt(values, '+') + ' (' + ', '.join(f'{v:+.1f}'
+                                             for v in values) + ')'
 
 
 def ap(run, key):
