@@ -18,10 +18,10 @@ PAIRS=(
   "2 baseline,hambox"
   "0 hambox_separate_bbox,hambox_no_iou_weight"
   "0 maxiou_lq,atss"
-  "0 hambox_noignore,hambox_focal"
   "1 maxiou_lq,atss"
   "2 maxiou_lq,atss"
   "1,2 hambox_focal"
+  "0 hambox_focal,hambox_noignore"
   "0 hambox_separate_no_iou_weight,hambox_separate_noignore"
 )
 first="${1:-0}"
