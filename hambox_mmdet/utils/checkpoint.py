@@ -16,6 +16,26 @@ statistics methods (``min``, ``max``, ``current``, ``mean``), which pickle as
 allow any attribute lookup, so the name ``builtins.getattr`` is bound to
 :func:`history_buffer_getattr`, which performs only those lookups.
 
+Global state: besides registering its classes in mmdet's registries (and
+the default scope ``register_all_modules()`` sets, as mmdet's does),
+:func:`register_mmengine_safe_globals` is the one change to process-wide
+state this package makes: it adds to torch's allow-list
+(``torch.serialization.add_safe_globals``) and never switches
+``weights_only`` off. It is explicit and idempotent (the allow-list is a
+set; calling it again adds nothing), and it runs:
+
+- in :func:`hambox_mmdet.utils.register_all_modules` (tools/train.py,
+  tools/test.py and the other tools call that);
+- on ``import hambox_mmdet.models``, so that a config whose
+  ``custom_imports`` is the only registration (``mim test --checkpoint``,
+  ``resume``, ``load_from`` in a process that never calls
+  ``register_all_modules``) loads its checkpoints too;
+- in :func:`read_checkpoint` before it loads a file.
+
+``import hambox_mmdet``, :mod:`hambox_mmdet.deployment` and
+:mod:`hambox_mmdet.safe_io` leave it alone (they import no torch). To undo
+it, ``torch.serialization.clear_safe_globals()`` empties the allow-list.
+
 :func:`load_checkpoint_strict` is the one rule the tools share for "this
 checkpoint fits this config" (same keys, same shapes), with an error that
 names the file when it is not a checkpoint at all.
