@@ -21,7 +21,10 @@ _base_ = [
     '../_base_/schedules/schedule_wider_100e.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['hambox_mmdet'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['hambox_mmdet.models', 'hambox_mmdet.datasets',
+             'hambox_mmdet.evaluation'],
+    allow_failed_imports=False)
 
 data_root = '{{$HAMBOX_TINY_DATA:~/.cache/hambox_mmdet/widerface_tiny}}/'
 

@@ -10,7 +10,10 @@ _base_ = [
     '../_base_/schedules/schedule_wider_100e.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['hambox_mmdet'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['hambox_mmdet.models', 'hambox_mmdet.datasets',
+             'hambox_mmdet.evaluation'],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))

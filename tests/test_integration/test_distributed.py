@@ -46,7 +46,9 @@ class ParamDigestHook(Hook):
 CONFIG = '''
 _base_ = {tiny!r}
 custom_imports = dict(
-    imports=['hambox_mmdet', 'param_digest_hook'], allow_failed_imports=False)
+    imports=['hambox_mmdet.models', 'hambox_mmdet.datasets',
+             'hambox_mmdet.evaluation', 'param_digest_hook'],
+    allow_failed_imports=False)
 custom_hooks = [dict(type='ParamDigestHook', out_dir={out!r})]
 train_cfg = dict(max_epochs=1)
 train_dataloader = dict(
