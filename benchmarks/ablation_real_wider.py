@@ -344,7 +344,8 @@ def run_child(spec_path: str) -> None:
     os.environ['HAMBOX_TINY_DATA'] = spec['data_root']
     import torch
 
-    import hambox_mmdet  # noqa: F401
+    from hambox_mmdet.utils import register_all_modules
+    register_all_modules()  # mmdet's and HAMBox's components
     if spec['threads']:
         torch.set_num_threads(spec['threads'])
     from mmengine.config import Config

@@ -27,7 +27,7 @@ import torch
 from mmdet.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 
-import hambox_mmdet  # noqa: F401
+from hambox_mmdet.utils import register_all_modules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_time  # noqa: E402
@@ -90,6 +90,7 @@ def main():
                         default=[10, 100, 1000])
     parser.add_argument('--repeats', type=int, default=5)
     args = parser.parse_args()
+    register_all_modules()  # mmdet's and HAMBox's components
     torch.set_num_threads(args.threads)
     assigners = dict(
         hambox=dict(type='HAMBoxAssigner'),

@@ -16,7 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
-import hambox_mmdet  # noqa: F401
+from hambox_mmdet.utils import register_all_modules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_time  # noqa: E402
@@ -38,6 +38,7 @@ def main():
                         metavar=('W', 'H'))
     parser.add_argument('--repeats', type=int, default=10)
     args = parser.parse_args()
+    register_all_modules()  # mmdet's and HAMBox's components
     w, h = args.size
     torch.manual_seed(0)
     inputs = torch.rand(1, 3, h, w, device=args.device) * 255

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-import hambox_mmdet  # noqa: F401
+from hambox_mmdet.utils import register_all_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'tools' / 'deployment'))
@@ -84,6 +84,7 @@ def main():
                         metavar=('W', 'H'))
     parser.add_argument('--repeats', type=int, default=5)
     args = parser.parse_args()
+    register_all_modules()  # mmdet's and HAMBox's components
     from mmdet.apis import inference_detector, init_detector
 
     from hambox_mmdet.deployment import ONNXFaceDetector

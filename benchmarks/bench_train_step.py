@@ -24,7 +24,7 @@ from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-import hambox_mmdet  # noqa: F401
+from hambox_mmdet.utils import register_all_modules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_time  # noqa: E402
@@ -94,6 +94,7 @@ def main():
                         default=[10, 100, 1000])
     parser.add_argument('--repeats', type=int, default=3)
     args = parser.parse_args()
+    register_all_modules()  # mmdet's and HAMBox's components
     torch.manual_seed(0)
     models = {
         'HAMBox': build('hambox', args.device),

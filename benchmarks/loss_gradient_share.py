@@ -108,7 +108,8 @@ def main(argv=None):
     from mmengine.config import Config
     from mmengine.runner import Runner, set_random_seed
 
-    import hambox_mmdet  # noqa: F401
+    from hambox_mmdet.utils import register_all_modules
+    register_all_modules()  # mmdet's and HAMBox's components
     torch.set_num_threads(1)
     cfg = Config.fromfile(args.config)
     model = init_detector(cfg, args.checkpoint, device='cpu')

@@ -115,8 +115,9 @@ def build_inferencer(config, checkpoint, device, cfg_options=None):
     from mmdet.apis import DetInferencer
     from mmengine.config import Config
 
-    import hambox_mmdet  # noqa: F401  (registers HAMBox components)
-    from hambox_mmdet.utils import load_checkpoint_strict, read_checkpoint
+    from hambox_mmdet.utils import (load_checkpoint_strict, read_checkpoint,
+                                    register_all_modules)
+    register_all_modules()
     if not osp.isfile(config):
         raise DemoError(f'config not found: {config}')
     read_checkpoint(checkpoint)  # a clear error for a non-checkpoint first

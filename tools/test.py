@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-# Adapted from mmdet 3.3.0 tools/test.py: imports hambox_mmdet, which registers
-# its components into mmdet's registries and lets torch >= 2.6 load
+# Adapted from mmdet 3.3.0 tools/test.py: calls
+# hambox_mmdet.utils.register_all_modules(), which registers mmdet's and
+# HAMBox's components into mmdet's registries and lets torch >= 2.6 load
 # mmengine checkpoints (resume / load_from / test) safely.
 import argparse
 import os
@@ -18,10 +19,9 @@ from mmdet.evaluation import DumpDetResults
 from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-import hambox_mmdet  # noqa: F401  (registers HAMBox components)
 from hambox_mmdet.safe_io import check_new_output, check_not_inputs
 from hambox_mmdet.utils import (check_state_dict_fits, read_checkpoint,
-                                setup_cpu_distributed)
+                                register_all_modules, setup_cpu_distributed)
 
 
 def check_inputs(args) -> None:
@@ -109,6 +109,10 @@ def parse_args():
 
 def main():
     args = parse_args()
+
+    # register all modules of mmdet and hambox_mmdet into the registries
+    # (and torch's weights_only allow-list for mmengine's checkpoints)
+    register_all_modules()
     check_inputs(args)
 
     # Reduce the number of repeated compilations and improve

@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-# Adapted from mmdet 3.3.0 tools/train.py: imports hambox_mmdet, which registers
-# its components into mmdet's registries and lets torch >= 2.6 load
+# Adapted from mmdet 3.3.0 tools/train.py: calls
+# hambox_mmdet.utils.register_all_modules(), which registers mmdet's and
+# HAMBox's components into mmdet's registries and lets torch >= 2.6 load
 # mmengine checkpoints (resume / load_from / test) safely.
 import argparse
 import os
@@ -12,8 +13,7 @@ from mmengine.runner import Runner
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-import hambox_mmdet  # noqa: F401  (registers HAMBox components)
-from hambox_mmdet.utils import setup_cpu_distributed
+from hambox_mmdet.utils import register_all_modules, setup_cpu_distributed
 
 
 def parse_args():
@@ -65,6 +65,10 @@ def parse_args():
 
 def main():
     args = parse_args()
+
+    # register all modules of mmdet and hambox_mmdet into the registries
+    # (and torch's weights_only allow-list for mmengine's checkpoints)
+    register_all_modules()
 
     # Reduce the number of repeated compilations and improve
     # training speed.

@@ -49,11 +49,11 @@ from mmengine.dataset import pseudo_collate
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-import hambox_mmdet  # noqa: F401  (registers HAMBox's components)
 from hambox_mmdet.analysis import (ImageAnchorAnalysis,
                                    analyse_anchor_predictions,
                                    format_anchor_analysis,
                                    summarise_anchor_analysis)
+from hambox_mmdet.utils import register_all_modules
 
 
 def parse_args(argv: List[str] = None) -> argparse.Namespace:
@@ -263,6 +263,7 @@ def analyse(model: torch.nn.Module, dataset, num_images: int,
 
 def main(argv: List[str] = None) -> Dict:
     args = parse_args(argv)
+    register_all_modules()  # mmdet's and HAMBox's components
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -37,12 +37,11 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
-import hambox_mmdet  # noqa: F401  (registers HAMBox components)
 from hambox_mmdet.deployment import (METADATA_FORMAT, METADATA_KEY,
                                      match_detections)
 from hambox_mmdet.safe_io import (atomic_output, check_new_output,
                                   check_not_inputs)
-from hambox_mmdet.utils import load_checkpoint_strict
+from hambox_mmdet.utils import load_checkpoint_strict, register_all_modules
 
 LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray', 'LoadAnnotations',
            'LoadWIDERFaceAnnotations', 'PackDetInputs')
@@ -230,6 +229,7 @@ def export(args) -> dict:
     """Build, load, export and (optionally) verify; returns a summary."""
     import onnx
     from mmdet.apis import init_detector
+    register_all_modules()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
