@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
+import hambox_mmdet
 from hambox_mmdet.deployment import (METADATA_FORMAT, METADATA_KEY,
                                      match_detections)
 from hambox_mmdet.safe_io import (atomic_output, check_new_output,
