@@ -20,7 +20,7 @@ FDDB images are about 450 x 330 px). Times, on one core:
     matching cannot take 100), with (a) on the same input; both must agree
     exactly;
 (d) with ``--baseline-rev REV``: ``evaluate_fddb`` of the package as it was
-    at git revision REV (its ``evaluation/fddb`` and ``evaluation/blocks``,
+    at git revision REV (its ``evaluation/fddb`` and the readers it uses,
     imported from a temporary copy), interleaved with (a) in the same run.
 
 Run::
@@ -84,17 +84,24 @@ def synthetic(gt, per_image: int, seed: int = 0):
     return dets, np.array(sizes)
 
 
+#: What :func:`load_revision` copies (under ``hambox_mmdet/``), where present.
+REVISION_PATHS = ('evaluation/fddb', 'evaluation/blocks.py',
+                  'evaluation/_deprecation.py', 'datasets/annotations')
+
+
 def load_revision(rev: str, folder: str):
     """``evaluate_fddb`` of the package at git revision ``rev``: its
-    ``evaluation/fddb`` and ``evaluation/blocks.py`` written under
-    ``folder`` as the package ``hambox_base`` (the package's own
-    ``__init__`` files, which import mmdet, are not run)."""
+    ``evaluation/fddb`` and the modules that imports (``evaluation/blocks.py``
+    before the readers moved, ``datasets/annotations`` and
+    ``evaluation/_deprecation.py`` after) written under ``folder`` as the
+    package ``hambox_base`` (the package's own ``__init__`` files, which
+    import mmdet, are not run)."""
     root = HERE.parent
     files = subprocess.run(
-        ['git', 'ls-tree', '-r', '--name-only', rev, '--',
-         'hambox_mmdet/evaluation/fddb', 'hambox_mmdet/evaluation/blocks.py'],
+        ['git', 'ls-tree', '-r', '--name-only', rev, '--'] +
+        [f'hambox_mmdet/{p}' for p in REVISION_PATHS],
         cwd=root, check=True, capture_output=True, text=True).stdout.split()
-    if not files:
+    if not any(f.startswith('hambox_mmdet/evaluation/fddb/') for f in files):
         sys.exit(f'no FDDB evaluator at revision {rev}')
     for name in files:
         text = subprocess.run(['git', 'show', f'{rev}:{name}'], cwd=root,
@@ -103,11 +110,15 @@ def load_revision(rev: str, folder: str):
         out = Path(folder) / name.replace('hambox_mmdet/', 'hambox_base/', 1)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
-    for pkg in ('hambox_base', 'hambox_base.evaluation'):
+    for pkg in ('hambox_base', 'hambox_base.evaluation',
+                'hambox_base.datasets'):
         mod = types.ModuleType(pkg)
         mod.__path__ = [str(Path(folder, *pkg.split('.')))]
         sys.modules[pkg] = mod
-    return importlib.import_module('hambox_base.evaluation.fddb').evaluate_fddb
+    fddb = importlib.import_module('hambox_base.evaluation.fddb')
+    # ``evaluate`` since the three benchmarks share their names (#20)
+    fn = getattr(fddb, 'evaluate', None)
+    return fn if callable(fn) else fddb.evaluate_fddb
 
 
 def timed(fn, repeats: int):

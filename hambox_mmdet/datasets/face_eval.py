@@ -6,8 +6,7 @@ from mmengine.fileio import get_local_path
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
-from ..evaluation.face_eval.ground_truth import (MIN_FACE_SIZE,
-                                                 load_face_eval_gt)
+from .annotations.face_eval import MIN_FACE_SIZE, load_face_eval_gt
 from .wider_face_txt import check_choice, check_image_files
 
 

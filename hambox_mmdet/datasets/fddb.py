@@ -4,9 +4,8 @@ from typing import List, Optional, Sequence, Union
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
-from ..evaluation.fddb.ground_truth import (check_folds, ellipse_bboxes,
-                                            load_fddb_folds,
-                                            read_image_sizes)
+from .annotations.fddb import (check_folds, ellipse_bboxes, load_fddb_folds,
+                               read_image_sizes)
 from .wider_face_txt import check_choice, check_image_files
 
 

@@ -2,7 +2,7 @@
 """AFW and PASCAL Face evaluation, exact to the Mathias et al. (ECCV 2014)
 toolkit, split by job:
 
-- :mod:`.ground_truth`: the toolkit's ``.mat`` annotations
+- :mod:`.annotations`: the toolkit's ``.mat`` annotations
   (:func:`load_face_eval_gt`, :class:`FaceEvalGT`, the 30 px ignore rule);
 - :mod:`.matching`: the size filter, the +1-pixel IoU and which face each
   detection takes (:func:`match_sorted`);
@@ -15,9 +15,9 @@ toolkit, split by job:
 from .calibration import (FaceEvalResult, apply_box_style, box_style,
                           check_eval_args, evaluate_face_eval)
 from .curves import PRCurve, voc_ap_from_detections
-from .ground_truth import (MIN_FACE_SIZE, FaceEvalGT, ignore_by_size,
-                           image_indices, image_key, load_face_eval_gt,
-                           write_face_eval_gt)
+from .annotations import (MIN_FACE_SIZE, FaceEvalGT, ignore_by_size,
+                          image_indices, image_key, load_face_eval_gt,
+                          write_face_eval_gt)
 from .io import FaceDetections, read_face_eval_dets, write_face_eval_dets
 from .matching import (MatchResult, best_faces, keep_detections, match_sorted,
                        min_detection_size, toolkit_iou)

@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .curves import PRCurve, voc_ap_from_detections
-from .ground_truth import FaceEvalGT
+from .annotations import FaceEvalGT
 from .matching import (FacePairs, MatchResult, keep_detections, match_sorted,
                        min_detection_size)
 

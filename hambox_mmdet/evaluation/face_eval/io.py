@@ -16,7 +16,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from .ground_truth import image_key
+from .annotations import image_key
 
 
 @dataclass

@@ -30,7 +30,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .ground_truth import MIN_FACE_SIZE, FaceEvalGT
+from .annotations import MIN_FACE_SIZE, FaceEvalGT
 
 #: Pairs (detection, face) evaluated at once by :func:`best_faces`.
 MAX_PAIRS = 1 << 21

@@ -4,7 +4,7 @@
 Reproduces the UMass ``evaluate`` program (discrete and continuous ROC over
 all folds) with numpy, scipy and OpenCV's drawing routines, split by job:
 
-- :mod:`.ground_truth`: the ``FDDB-folds`` files (:func:`load_fddb_folds`,
+- :mod:`.annotations`: the ``FDDB-folds`` files (:func:`load_fddb_folds`,
   :class:`FDDBGroundTruth`) and image sizes from the image headers;
 - :mod:`.matching`: mask overlaps, the matching (the official program's
   solver, :mod:`.hungarian`, by default; or maximum-weight), the score
@@ -12,9 +12,8 @@ all folds) with numpy, scipy and OpenCV's drawing routines, split by job:
 - :mod:`.io`: detection files in the official layout;
 - :mod:`.plot`: the two ROC curves as a PNG.
 """
-from .ground_truth import (FDDBGroundTruth, ellipse_bboxes, load_fddb_folds,
-                           read_ellipse_list, read_fold_list,
-                           read_image_sizes)
+from .annotations import (FDDBGroundTruth, ellipse_bboxes, load_fddb_folds,
+                          read_ellipse_list, read_fold_list, read_image_sizes)
 from .hungarian import OfficialSolverError, official_assignment
 from .io import (read_detection_file, read_detections, write_detections)
 from .matching import MATCHING_MODES, evaluate_fddb, pair_overlaps

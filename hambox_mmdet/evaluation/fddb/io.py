@@ -17,7 +17,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from ..blocks import iter_blocks, parse_rows
+from ...datasets.annotations.blocks import iter_blocks, parse_rows
 
 
 def _parse_boxes(path: str, rows: List[str], first: int) -> np.ndarray:

@@ -72,7 +72,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .ground_truth import FDDBGroundTruth
+from .annotations import FDDBGroundTruth
 from .hungarian import official_assignment
 from .results import FDDBResult
 

@@ -5,7 +5,7 @@ This package reproduces the MATLAB ``eval_tools`` of WIDER FACE
 (``wider_eval.m``, ``read_pred.m``, ``norm_score.m``, ``evaluation.m``,
 ``boxoverlap.m``, ``VOCap.m``) with numpy only, split by job:
 
-- :mod:`.ground_truth`: the official ``.mat`` ground truth
+- :mod:`.annotations`: the official ``.mat`` ground truth
   (:class:`WiderFaceGT`, :func:`load_wider_gt`);
 - :mod:`.overlap`: ``boxoverlap.m`` and MATLAB's ``int32`` arithmetic
   (:func:`best_overlaps`);
@@ -51,7 +51,7 @@ whole val set. A prediction of negative width or height is scored as the
 official tool scores it (``x2 = x + w``, so in practice a false positive),
 with a warning that gives its count.
 """
-from .ground_truth import GT_FILES, SETTINGS, WiderFaceGT, load_wider_gt
+from .annotations import GT_FILES, SETTINGS, WiderFaceGT, load_wider_gt
 from .io import (PRED_DIR_MARKER, check_pred_dir, check_pred_layout,
                  read_pred_dir, write_pred_dir)
 from .matching import (IOU_ARITH_MODES, evaluate_wider, voc_ap_from_curve,

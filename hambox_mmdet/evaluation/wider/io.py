@@ -27,7 +27,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from ...safe_io import describe_entries, read_marker, write_text
-from ..blocks import parse_rows, raise_first_bad, read_count
+from ...datasets.annotations.blocks import (parse_rows, raise_first_bad,
+                                            read_count)
 
 #: The marker of a submission folder written by :func:`write_pred_dir`.
 PRED_DIR_MARKER = '.hambox_wider_predictions.json'

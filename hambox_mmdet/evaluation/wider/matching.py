@@ -15,7 +15,7 @@ from typing import List, Mapping, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from .ground_truth import WiderFaceGT, per_image_array
+from .annotations import WiderFaceGT, per_image_array
 from .overlap import best_overlaps
 from .results import WiderEvalResult, WiderSettingResult
 

@@ -13,7 +13,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..blocks import iter_blocks, parse_rows
+from .blocks import iter_blocks, parse_rows
 
 NUM_FOLDS = 10
 
