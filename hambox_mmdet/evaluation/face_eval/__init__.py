@@ -12,16 +12,18 @@ toolkit, split by job:
   evaluation (:func:`evaluate_face_eval`, :class:`FaceEvalResult`);
 - :mod:`.io`: the detection text file; :mod:`.plot`: the PR curve PNG.
 """
-from .calibration import (FaceEvalResult, apply_box_style, box_style,
-                          check_eval_args, evaluate_face_eval)
-from .curves import PRCurve, voc_ap_from_detections
+from .calibration import apply_box_style, box_style
+from .curves import voc_ap_from_detections
+from .evaluate import check_eval_args, evaluate_face_eval
 from .annotations import (MIN_FACE_SIZE, FaceEvalGT, ignore_by_size,
                           image_indices, image_key, load_face_eval_gt,
                           write_face_eval_gt)
-from .io import FaceDetections, read_face_eval_dets, write_face_eval_dets
 from .matching import (MatchResult, best_faces, keep_detections, match_sorted,
                        min_detection_size, toolkit_iou)
 from .plot import plot_face_eval_pr
+from .predictions import (FaceDetections, read_face_eval_dets,
+                          write_face_eval_dets)
+from .results import FaceEvalResult, PRCurve
 
 __all__ = [
     'MIN_FACE_SIZE', 'FaceEvalGT', 'ignore_by_size', 'image_key',

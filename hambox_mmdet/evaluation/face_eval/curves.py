@@ -2,31 +2,9 @@
 """AFW / PASCAL Face precision-recall curve and AP: the toolkit's
 ``drawPrfast`` curve over all detections in score order and its ``VOCap``
 (VOC all-point AP, precision made monotone)."""
-from dataclasses import dataclass
 from typing import Tuple
 
 import numpy as np
-
-
-@dataclass
-class PRCurve:
-    """One precision-recall curve over the detections in score order.
-
-    Attributes:
-        ap (float): VOC all-point AP, in [0, 1].
-        recall (np.ndarray): (D, ) cumulative recall.
-        precision (np.ndarray): (D, ) cumulative precision (NaN before the
-            first true or false positive).
-        scores (np.ndarray): (D, ) the scores, descending.
-        num_tp (int): true positives over all detections.
-        num_fp (int): false positives over all detections.
-    """
-    ap: float
-    recall: np.ndarray
-    precision: np.ndarray
-    scores: np.ndarray
-    num_tp: int
-    num_fp: int
 
 
 def voc_ap_from_detections(

@@ -5,7 +5,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .calibration import FaceEvalResult
+from .results import FaceEvalResult
 
 
 def plot_face_eval_pr(result: FaceEvalResult,

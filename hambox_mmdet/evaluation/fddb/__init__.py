@@ -15,9 +15,11 @@ all folds) with numpy, scipy and OpenCV's drawing routines, split by job:
 from .annotations import (FDDBGroundTruth, ellipse_bboxes, load_fddb_folds,
                           read_ellipse_list, read_fold_list, read_image_sizes)
 from .hungarian import OfficialSolverError, official_assignment
-from .io import (read_detection_file, read_detections, write_detections)
-from .matching import MATCHING_MODES, evaluate_fddb, pair_overlaps
+from .evaluate import evaluate_fddb
+from .matching import MATCHING_MODES, pair_overlaps
 from .plot import plot_roc_curves
+from .predictions import (read_detection_file, read_detections,
+                          write_detections)
 from .results import FDDBResult
 
 __all__ = [

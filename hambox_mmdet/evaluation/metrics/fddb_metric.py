@@ -11,7 +11,7 @@ from mmengine.logging import MMLogger
 from mmdet.registry import METRICS
 from ..fddb import (FDDBGroundTruth, evaluate_fddb, load_fddb_folds,
                     plot_roc_curves, read_image_sizes, write_detections)
-from ..fddb.io import normalise_key
+from ..fddb.predictions import normalise_key
 from ..fddb.matching import check_matching
 from .predictions import predicted_boxes, sample_dict, xywh_score
 

@@ -52,12 +52,12 @@ official tool scores it (``x2 = x + w``, so in practice a false positive),
 with a warning that gives its count.
 """
 from .annotations import GT_FILES, SETTINGS, WiderFaceGT, load_wider_gt
-from .io import (PRED_DIR_MARKER, check_pred_dir, check_pred_layout,
-                 read_pred_dir, write_pred_dir)
-from .matching import (IOU_ARITH_MODES, evaluate_wider, voc_ap_from_curve,
-                       wider_thresholds)
+from .evaluate import IOU_ARITH_MODES, evaluate_wider
+from .matching import voc_ap_from_curve, wider_thresholds
 from .overlap import best_overlaps, matlab_round
 from .plot import plot_pr_curves
+from .predictions import (PRED_DIR_MARKER, check_pred_dir, check_pred_layout,
+                          read_pred_dir, write_pred_dir)
 from .results import WiderEvalResult, WiderSettingResult
 
 __all__ = [
