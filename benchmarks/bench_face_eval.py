@@ -4,7 +4,7 @@ toolkit's shipped DPM detections (11,248 and 3,780 boxes).
 
 Times, on one core, per set:
 
-(a) ``evaluate_face_eval`` (vectorised): AP without and with the
+(a) ``face_eval.evaluate`` (vectorised): AP without and with the
     5-iteration calibration (5 scorings);
 (b) the whole command path: read the ``.mat`` and the detection file, then
     (a);
@@ -42,9 +42,8 @@ from reference_face_eval import (reference_evaluate,  # noqa: E402
                                  reference_load_gt, reference_read_dets)
 from timing import median_time  # noqa: E402
 
-from hambox_mmdet.evaluation.face_eval import (  # noqa: E402
-    evaluate_face_eval, image_indices, load_face_eval_gt,
-    read_face_eval_dets)
+from hambox_mmdet.evaluation import face_eval  # noqa: E402
+from hambox_mmdet.evaluation.face_eval import image_indices  # noqa: E402
 
 SETS = [('AFW', 'new_annotations_AFW.mat'),
         ('PASCAL', 'Annotations_Face_PASCALLayout_large_fixed.mat')]
@@ -66,17 +65,17 @@ def main() -> None:
     for name, ann_name in SETS:
         ann = data / 'annotations' / ann_name
         det = data / 'detections' / name / 'DPM.txt'
-        gt = load_face_eval_gt(ann)
-        dets = read_face_eval_dets(det)
+        gt = face_eval.load_ground_truth(ann)
+        dets = face_eval.read_predictions(det)
         idx = image_indices(gt, dets.keys)
 
         def vectorised():
-            return evaluate_face_eval(gt, idx, dets.scores, dets.boxes)
+            return face_eval.evaluate(gt, idx, dets.scores, dets.boxes)
 
         def command_path():
-            g = load_face_eval_gt(ann)
-            d = read_face_eval_dets(det)
-            return evaluate_face_eval(g, image_indices(g, d.keys), d.scores,
+            g = face_eval.load_ground_truth(ann)
+            d = face_eval.read_predictions(det)
+            return face_eval.evaluate(g, image_indices(g, d.keys), d.scores,
                                       d.boxes)
 
         ref_gt = reference_load_gt(str(ann))
@@ -95,7 +94,7 @@ def main() -> None:
         print(f'{name}: {len(gt)} images, {gt.num_faces} faces, '
               f'{len(dets)} DPM boxes; AP {result.ap_calibrated * 100:.2f} '
               f'calibrated / {result.ap * 100:.2f} not (equal to the loop)')
-        print(f'  (a) evaluate_face_eval, 5 scorings: {t_vec * 1e3:.1f} ms '
+        print(f'  (a) face_eval.evaluate, 5 scorings: {t_vec * 1e3:.1f} ms '
               f'wall, {cpu_time(vectorised) * 1e3:.1f} ms CPU')
         print(f'  (b) read .mat + detection file + (a): {t_cmd * 1e3:.1f} '
               f'ms wall, {cpu_time(command_path) * 1e3:.1f} ms CPU')
@@ -105,10 +104,10 @@ def main() -> None:
         s_idx, s_scores, s_boxes = synthetic(gt, args.per_image)
 
         def big():
-            return evaluate_face_eval(gt, s_idx, s_scores, s_boxes)
+            return face_eval.evaluate(gt, s_idx, s_scores, s_boxes)
 
         t_syn = median_time(big, max(1, args.repeats // 2), 'cpu')
-        print(f'  (d) evaluate_face_eval, {args.per_image} boxes per image '
+        print(f'  (d) face_eval.evaluate, {args.per_image} boxes per image '
               f'({len(s_scores):,} boxes): {t_syn:.2f} s wall, '
               f'{cpu_time(big):.2f} s CPU')
 

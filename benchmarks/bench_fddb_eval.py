@@ -8,18 +8,18 @@ some of them near the faces (fixed seed). The images are not available
 here; each image gets a generated size that contains its faces (the real
 FDDB images are about 450 x 330 px). Times, on one core:
 
-(a) ``evaluate_fddb`` (masks, matching, ROC) with ``matching='official'``
+(a) ``fddb.evaluate`` (masks, matching, ROC) with ``matching='official'``
     (the official program's solver, the default) and ``'optimal'``
     (maximum-weight), wall and CPU time, and the TPRs of both;
-(b) ``write_detections`` + ``read_detections`` + ``evaluate_fddb`` through a
-    detection file in the official layout;
+(b) ``fddb.write_predictions`` + ``fddb.read_predictions`` +
+    ``fddb.evaluate`` through a detection file in the official layout;
 (c) the plain-loop reference of the official program
     (``tests/test_evaluation/fddb_reference.py``: full-canvas masks, the
     transliterated solver / a brute-force matching per distinct score) on
     ``--baseline-images`` images with 10 detections each (its brute-force
     matching cannot take 100), with (a) on the same input; both must agree
     exactly;
-(d) with ``--baseline-rev REV``: ``evaluate_fddb`` of the package as it was
+(d) with ``--baseline-rev REV``: ``fddb.evaluate`` of the package as it was
     at git revision REV (its ``evaluation/fddb`` and the readers it uses,
     imported from a temporary copy), interleaved with (a) in the same run.
 
@@ -49,9 +49,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / 'tests' / 'test_evaluation'))
 
-from hambox_mmdet.evaluation.fddb import (  # noqa: E402
-    FDDBGroundTruth, ellipse_bboxes, evaluate_fddb, load_fddb_folds,
-    read_detections, write_detections)
+from hambox_mmdet.evaluation import fddb  # noqa: E402
+from hambox_mmdet.evaluation.fddb import (FDDBGroundTruth,  # noqa: E402
+                                          ellipse_bboxes)
 
 
 def synthetic(gt, per_image: int, seed: int = 0):
@@ -90,7 +90,7 @@ REVISION_PATHS = ('evaluation/fddb', 'evaluation/blocks.py',
 
 
 def load_revision(rev: str, folder: str):
-    """``evaluate_fddb`` of the package at git revision ``rev``: its
+    """``fddb.evaluate`` of the package at git revision ``rev``: its
     ``evaluation/fddb`` and the modules that imports (``evaluation/blocks.py``
     before the readers moved, ``datasets/annotations`` and
     ``evaluation/_deprecation.py`` after) written under ``folder`` as the
@@ -115,10 +115,10 @@ def load_revision(rev: str, folder: str):
         mod = types.ModuleType(pkg)
         mod.__path__ = [str(Path(folder, *pkg.split('.')))]
         sys.modules[pkg] = mod
-    fddb = importlib.import_module('hambox_base.evaluation.fddb')
+    pkg = importlib.import_module('hambox_base.evaluation.fddb')
     # ``evaluate`` since the three benchmarks share their names (#20)
-    fn = getattr(fddb, 'evaluate', None)
-    return fn if callable(fn) else fddb.evaluate_fddb
+    fn = getattr(pkg, 'evaluate', None)
+    return fn if callable(fn) else pkg.evaluate_fddb
 
 
 def timed(fn, repeats: int):
@@ -148,11 +148,11 @@ def main() -> None:
     parser.add_argument('--baseline-images', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
-        '--baseline-rev', help='also time evaluate_fddb of this git '
+        '--baseline-rev', help='also time fddb.evaluate of this git '
         'revision (e.g. HEAD~1), alternating with the current one')
     args = parser.parse_args()
 
-    gt = load_fddb_folds(args.folds_dir)
+    gt = fddb.load_ground_truth(args.folds_dir)
     dets, sizes = synthetic(gt, args.per_image, args.seed)
     num = sum(len(v) for v in dets.values())
     print(f'{len(gt)} images, {gt.num_faces} faces, {num} detections '
@@ -160,7 +160,7 @@ def main() -> None:
           f'{np.__version__}')
 
     runs = {
-        m: (lambda m=m: evaluate_fddb(dets, gt, sizes, matching=m))
+        m: (lambda m=m: fddb.evaluate(dets, gt, sizes, matching=m))
         for m in ('official', 'optimal')
     }
     tmp = tempfile.TemporaryDirectory()
@@ -178,7 +178,7 @@ def main() -> None:
     # CPU time too: on a shared machine the wall time includes waiting
     for name, (wall, cpu) in times.items():
         res = results[name]
-        print(f'(a) evaluate_fddb, {name}: median {np.median(wall):.2f} s '
+        print(f'(a) fddb.evaluate, {name}: median {np.median(wall):.2f} s '
               f'wall, {np.median(cpu):.2f} s CPU, of {args.repeats} (min '
               f'{min(wall):.2f} s wall, {min(cpu):.2f} s CPU); '
               f'{len(res.thresholds)} ROC points; TPR at 1000 FP: discrete '
@@ -194,13 +194,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, 'dets.txt')
         start = time.perf_counter()
-        write_detections(path, dets, gt.image_keys)
+        fddb.write_predictions(path, dets, gt.image_keys)
         written = time.perf_counter() - start
         start = time.perf_counter()
-        back = read_detections(path)
+        back = fddb.read_predictions(path)
         read = time.perf_counter() - start
         start = time.perf_counter()
-        again = evaluate_fddb(back, gt, sizes)
+        again = fddb.evaluate(back, gt, sizes)
         evaluated = time.perf_counter() - start
     assert np.array_equal(again.tp_discrete, result.tp_discrete)
     print(f'(b) write {written:.2f} s + read {read:.2f} s + evaluate '
@@ -219,7 +219,7 @@ def main() -> None:
                             [tuple(sizes[i]) for i in idx], matching)
         loop = time.perf_counter() - start
         start = time.perf_counter()
-        ours = evaluate_fddb(sub_dets, sub, sizes[idx], matching=matching)
+        ours = fddb.evaluate(sub_dets, sub, sizes[idx], matching=matching)
         fast = time.perf_counter() - start
         same = (np.array_equal(ours.thresholds, ref['thresholds'])
                 and np.array_equal(ours.tp_discrete, ref['tp_discrete'])
@@ -228,7 +228,7 @@ def main() -> None:
                                 rtol=0, atol=1e-9))
         ok &= same
         print(f'(c) {n} images x 10 detections, {matching}: plain-loop '
-              f'reference {loop:.2f} s, evaluate_fddb {fast:.3f} s; '
+              f'reference {loop:.2f} s, fddb.evaluate {fast:.3f} s; '
               f'identical curves: {same}')
     tmp.cleanup()
     if not ok:

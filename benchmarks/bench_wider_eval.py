@@ -5,15 +5,15 @@ Synthetic predictions, 1,000 per image on all 3,226 val images (3.2M boxes):
 jittered ground-truth boxes with random scores plus random boxes (fixed
 seed). Times, on one core:
 
-(a) ``evaluate_wider`` (vectorised) on the full set;
+(a) ``wider.evaluate`` (vectorised) on the full set;
 (b) the plain per-box loop transliteration of the MATLAB code
     (``benchmarks/reference_wider_eval.py``) on a random subset of
     ``--baseline-images`` images (it needs minutes for the full set), with
     (a) timed on the same subset; both must give the same APs (to 1e-12);
     the full-set loop time is extrapolated linearly in the number of images
     (every image has the same number of predictions) and printed as such;
-(c) ``write_pred_dir`` + ``read_pred_dir`` + ``evaluate_wider`` through
-    submission files in a temporary folder.
+(c) ``wider.write_predictions`` + ``wider.read_predictions`` +
+    ``wider.evaluate`` through submission files in a temporary folder.
 
 Run (one core, BLAS / OpenMP threads pinned to 1)::
 
@@ -42,8 +42,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from reference_wider_eval import reference_evaluate  # noqa: E402
 
-from hambox_mmdet.evaluation.wider import (  # noqa: E402
-    SETTINGS, evaluate_wider, load_wider_gt, read_pred_dir, write_pred_dir)
+from hambox_mmdet.evaluation import wider  # noqa: E402
+from hambox_mmdet.evaluation.wider import SETTINGS  # noqa: E402
 
 
 def synthetic_predictions(gt, per_image: int = 1000,
@@ -109,7 +109,7 @@ def main() -> None:
           f'{os.cpu_count()} logical CPUs, affinity '
           f'{sorted(os.sched_getaffinity(0))}; python '
           f'{platform.python_version()}, numpy {np.__version__}')
-    t_gt, gt = timed(load_wider_gt, args.gt_dir)
+    t_gt, gt = timed(wider.load_ground_truth, args.gt_dir)
     preds = synthetic_predictions(gt, args.per_image)
     n_boxes = sum(len(p) for p in preds.values())
     print(f'{len(gt)} images, {n_boxes} predictions '
@@ -117,11 +117,11 @@ def main() -> None:
           f'{t_gt:.2f} s\n')
 
     rows = []
-    t_full, full = timed(evaluate_wider, preds, gt, repeat=args.repeat)
-    rows.append(('evaluate_wider (vectorised), full val', t_full, None))
+    t_full, full = timed(wider.evaluate, preds, gt, repeat=args.repeat)
+    rows.append(('wider.evaluate (vectorised), full val', t_full, None))
     t_float, full_float = timed(
-        evaluate_wider, preds, gt, iou_arith='float', repeat=args.repeat)
-    rows.append(("evaluate_wider iou_arith='float', full val", t_float,
+        wider.evaluate, preds, gt, iou_arith='float', repeat=args.repeat)
+    rows.append(("wider.evaluate iou_arith='float', full val", t_float,
                  None))
 
     # loop baseline on a random subset of images, same subset vectorised
@@ -131,7 +131,7 @@ def main() -> None:
                 for i in sorted(rng.choice(len(gt), n_sub, replace=False))]
     sub = {k: preds[k] for k in sub_keys}
     t_vec_sub, vec_sub = timed(
-        evaluate_wider, sub, gt, only_present_images=True,
+        wider.evaluate, sub, gt, only_present_images=True,
         repeat=args.repeat)
     t_loop_sub, loop_sub = timed(
         reference_evaluate, sub, gt, only_present_images=True)
@@ -143,7 +143,7 @@ def main() -> None:
         assert np.array_equal(vec_sub.settings[s].recalled,
                               loop_sub[s]['recalled'])
     t_loop_full = t_loop_sub * len(gt) / n_sub
-    rows.append((f'evaluate_wider, {n_sub} images', t_vec_sub, None))
+    rows.append((f'wider.evaluate, {n_sub} images', t_vec_sub, None))
     rows.append((f'per-box loop (MATLAB transliteration), {n_sub} images',
                  t_loop_sub, t_loop_sub / t_vec_sub))
     rows.append(('per-box loop, full val: EXTRAPOLATED '
@@ -153,20 +153,20 @@ def main() -> None:
     if not args.skip_files:
         tmp = tempfile.mkdtemp(prefix='bench_wider_')
         try:
-            t_write, _ = timed(write_pred_dir, tmp, preds)
-            t_read, (back, missing) = timed(read_pred_dir, tmp,
+            t_write, _ = timed(wider.write_predictions, tmp, preds)
+            t_read, (back, missing) = timed(wider.read_predictions, tmp,
                                             gt.image_keys)
             assert not missing
-            t_eval, from_files = timed(evaluate_wider, back, gt)
+            t_eval, from_files = timed(wider.evaluate, back, gt)
             assert from_files.aps == full.aps  # lossless round trip
             size = sum(f.stat().st_size for f in Path(tmp).rglob('*.txt'))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        rows.append((f'write_pred_dir ({size / 2**20:.0f} MiB, repr floats)',
-                     t_write, None))
-        rows.append(('read_pred_dir', t_read, None))
-        rows.append(('read_pred_dir + evaluate_wider', t_read + t_eval,
-                     None))
+        rows.append((f'wider.write_predictions ({size / 2**20:.0f} MiB, '
+                     'repr floats)', t_write, None))
+        rows.append(('wider.read_predictions', t_read, None))
+        rows.append(('wider.read_predictions + wider.evaluate',
+                     t_read + t_eval, None))
 
     print('| step | seconds | loop / vectorised |')
     print('| --- | ---: | ---: |')

@@ -15,7 +15,7 @@ matter are emulated explicitly, independently of the vectorised code in
   ``int32 ./ int32`` rounds the quotient.
 
 It is slow on purpose (it is the baseline of ``bench_wider_eval.py``) and is
-used by the tests as the oracle of ``evaluate_wider``.
+used by the tests as the oracle of ``wider.evaluate``.
 """
 import math
 from typing import Dict, Mapping, Optional
@@ -247,7 +247,7 @@ def reference_evaluate(preds: Mapping[str, np.ndarray],
         gt: a :class:`WiderFaceGT` (only ``image_keys``, ``boxes``,
             ``gt_lists`` and ``int_boxes`` are used).
         iou_thr, thresh_num, only_present_images, iou_arith: as in
-            ``evaluate_wider``.
+            ``wider.evaluate``.
 
     Returns:
         dict: setting -> dict(ap, precision, recall, proposals, recalled,

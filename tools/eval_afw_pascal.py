@@ -39,8 +39,8 @@ if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from hambox_mmdet.evaluation.face_eval import (  # noqa: E402
-    MIN_FACE_SIZE, evaluate_face_eval, image_indices, load_face_eval_gt,
-    min_detection_size, plot_face_eval_pr, read_face_eval_dets)
+    MIN_FACE_SIZE, evaluate, image_indices, load_ground_truth,
+    min_detection_size, plot_curves, read_predictions)
 from hambox_mmdet.safe_io import (atomic_output,  # noqa: E402
                                   check_new_output, check_not_inputs,
                                   write_json)
@@ -124,11 +124,11 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     check_outputs(args)
-    gt = load_face_eval_gt(args.ann, args.min_size)
-    dets = read_face_eval_dets(args.dets)
+    gt = load_ground_truth(args.ann, args.min_size)
+    dets = read_predictions(args.dets)
     image_idx = image_indices(gt, dets.keys)
     notes = check_detections(dets, image_idx, gt, args)
-    result = evaluate_face_eval(
+    result = evaluate(
         gt,
         image_idx,
         dets.scores,
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> dict:
         print(f'APs written to {osp.abspath(args.json)}')
     if args.plot:
         with atomic_output(args.plot) as tmp:
-            plot_face_eval_pr(result, tmp, name)
+            plot_curves(result, tmp, name)
         print(f'PR curves saved to {osp.abspath(args.plot)}')
     return out
 

@@ -37,8 +37,8 @@ if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
-    MATCHING_MODES, OfficialSolverError, evaluate_fddb, load_fddb_folds,
-    plot_roc_curves, read_detections, read_image_sizes)
+    MATCHING_MODES, OfficialSolverError, evaluate, load_ground_truth,
+    plot_curves, read_image_sizes, read_predictions)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -71,16 +71,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict:
-    gt = load_fddb_folds(args.folds_dir, args.folds)
-    dets = read_detections(args.dets[0] if len(args.dets) == 1 else
-                           args.dets)
+    gt = load_ground_truth(args.folds_dir, args.folds)
+    dets = read_predictions(args.dets[0] if len(args.dets) == 1 else
+                            args.dets)
     unknown = [k for k in dets if k not in gt.key_to_index]
     if unknown:
         raise ValueError(
             f'{len(unknown)} image(s) of the detections are not in the '
             f'evaluated folds, e.g. {unknown[0]!r} (check --folds)')
     sizes = read_image_sizes(args.images_dir, gt.image_keys)
-    result = evaluate_fddb(dets, gt, sizes, matching=args.matching)
+    result = evaluate(dets, gt, sizes, matching=args.matching)
     out = result.to_dict()
     print(f'matching: {args.matching}')
     print(result.summary())
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> dict:
             json.dump(out, f)
         print(f'results written to {osp.abspath(args.json)}')
     if args.plot:
-        plot_roc_curves(result, args.plot)
+        plot_curves(result, args.plot)
         print(f'ROC curves saved to {osp.abspath(args.plot)}')
     if args.roc_prefix:
         result.save_roc(args.roc_prefix)

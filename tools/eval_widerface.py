@@ -36,7 +36,7 @@ if (_ROOT / 'hambox_mmdet').is_dir() and str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from hambox_mmdet.evaluation.wider import (  # noqa: E402
-    GT_FILES, evaluate_wider, load_wider_gt, plot_pr_curves, read_pred_dir)
+    GT_FILES, evaluate, load_ground_truth, plot_curves, read_predictions)
 from hambox_mmdet.safe_io import (atomic_output,  # noqa: E402
                                   check_new_output, check_not_inputs,
                                   write_json)
@@ -92,9 +92,9 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     check_outputs(args)
-    gt = load_wider_gt(args.gt_dir)
-    preds, missing = read_pred_dir(args.pred_dir, gt.image_keys)
-    result = evaluate_wider(
+    gt = load_ground_truth(args.gt_dir)
+    preds, missing = read_predictions(args.pred_dir, gt.image_keys)
+    result = evaluate(
         preds,
         gt,
         only_present_images=args.only_present_images,
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> dict:
         print(f'APs written to {osp.abspath(args.json)}')
     if args.plot:
         with atomic_output(args.plot) as tmp:
-            plot_pr_curves(result, tmp)
+            plot_curves(result, tmp)
         print(f'PR curves saved to {osp.abspath(args.plot)}')
     return aps
 

@@ -6,7 +6,7 @@ from mmengine.fileio import get_local_path
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
-from .annotations.face_eval import MIN_FACE_SIZE, load_face_eval_gt
+from .annotations.face_eval import MIN_FACE_SIZE, load_ground_truth
 from .wider_face_txt import check_choice, check_image_files
 
 
@@ -78,7 +78,7 @@ class FaceEvalDataset(BaseDetDataset):
         """
         with get_local_path(
                 self.ann_file, backend_args=self.backend_args) as local_path:
-            gt = load_face_eval_gt(local_path, self.min_size)
+            gt = load_ground_truth(local_path, self.min_size)
         if not len(gt):
             raise ValueError(f'{self.ann_file}: no image listed')
         img_prefix = self.data_prefix.get('img', '')

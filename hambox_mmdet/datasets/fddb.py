@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence, Union
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
-from .annotations.fddb import (check_folds, ellipse_bboxes, load_fddb_folds,
+from .annotations.fddb import (check_folds, ellipse_bboxes, load_ground_truth,
                                read_image_sizes)
 from .wider_face_txt import check_choice, check_image_files
 
@@ -81,7 +81,7 @@ class FDDBDataset(BaseDetDataset):
         ann_dir = self.ann_dir
         if not osp.isabs(ann_dir):
             ann_dir = osp.join(self.data_root, ann_dir)
-        gt = load_fddb_folds(ann_dir, self.folds)
+        gt = load_ground_truth(ann_dir, self.folds)
         img_dir = self.data_prefix.get('img', '')
         img_paths = [osp.join(img_dir, key + self.img_suffix)
                      for key in gt.image_keys]

@@ -1,20 +1,51 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-"""WIDER FACE evaluation: the numpy core and the mmengine metric.
+"""Face detection benchmarks: the numpy evaluations and the mmengine
+metrics.
 
-Importing this package registers ``WIDERFaceMetric`` in mmdet's ``METRICS``.
+One subpackage per benchmark, all with the same modules and names
+(``annotations``, ``predictions``, ``evaluate``, ``results``, ``plot``;
+``load_ground_truth``, ``read_predictions``, ``write_predictions``,
+``evaluate``, ``plot_curves``):
+
+- :mod:`.wider`: WIDER FACE Easy / Medium / Hard AP (the official MATLAB
+  tool);
+- :mod:`.fddb`: FDDB discrete / continuous ROC (the official program);
+- :mod:`.face_eval`: AFW and PASCAL Face AP (the Mathias et al. toolkit);
+
+and their metrics in :mod:`.metrics`. Use them through the subpackage::
+
+    from hambox_mmdet.evaluation import wider
+    gt = wider.load_ground_truth('eval_tools/ground_truth')
+    preds, missing = wider.read_predictions('preds', gt.image_keys)
+    result = wider.evaluate(preds, gt)
+
+Importing this package registers ``WIDERFaceMetric``, ``FDDBMetric`` and
+``FaceEvalMetric`` in mmdet's ``METRICS``.
 """
-from .wider import (WiderEvalResult, WiderFaceGT, evaluate_wider,
-                    load_wider_gt, plot_pr_curves, read_pred_dir,
-                    write_pred_dir)
-from .fddb import FDDBResult, evaluate_fddb, load_fddb_folds
-from .face_eval import (FaceEvalGT, FaceEvalResult, evaluate_face_eval,
-                        load_face_eval_gt, read_face_eval_dets)
+from . import face_eval, fddb, wider
+from ._deprecation import deprecated_names
+from .face_eval import FaceEvalGT, FaceEvalResult
+from .fddb import FDDBGroundTruth, FDDBResult
 from .metrics import FaceEvalMetric, FDDBMetric, WIDERFaceMetric
+from .wider import WiderEvalResult, WiderFaceGT
 
 __all__ = [
-    'WiderEvalResult', 'WiderFaceGT', 'evaluate_wider', 'load_wider_gt',
-    'plot_pr_curves', 'read_pred_dir', 'write_pred_dir', 'WIDERFaceMetric',
-    'FDDBResult', 'evaluate_fddb', 'load_fddb_folds', 'FDDBMetric',
-    'FaceEvalGT', 'FaceEvalResult', 'evaluate_face_eval',
-    'load_face_eval_gt', 'read_face_eval_dets', 'FaceEvalMetric'
+    'wider', 'fddb', 'face_eval', 'WiderFaceGT', 'WiderEvalResult',
+    'WIDERFaceMetric', 'FDDBGroundTruth', 'FDDBResult', 'FDDBMetric',
+    'FaceEvalGT', 'FaceEvalResult', 'FaceEvalMetric'
 ]
+
+#: Names before #20, importable with a DeprecationWarning for one release:
+#: the functions are now reached through their benchmark's subpackage.
+_RENAMED = dict(
+    evaluate_wider='wider.evaluate',
+    load_wider_gt='wider.load_ground_truth',
+    plot_pr_curves='wider.plot_curves',
+    read_pred_dir='wider.read_predictions',
+    write_pred_dir='wider.write_predictions',
+    evaluate_fddb='fddb.evaluate',
+    load_fddb_folds='fddb.load_ground_truth',
+    evaluate_face_eval='face_eval.evaluate',
+    load_face_eval_gt='face_eval.load_ground_truth',
+    read_face_eval_dets='face_eval.read_predictions')
+__getattr__ = deprecated_names(__name__, _RENAMED, globals())

@@ -10,7 +10,8 @@ import pytest
 from mmengine.registry import init_default_scope
 from scipy.io import loadmat
 
-from hambox_mmdet.evaluation.face_eval import write_face_eval_gt
+from hambox_mmdet.evaluation.face_eval import (
+    write_ground_truth as write_face_eval_gt)
 from mmdet.registry import DATASETS
 
 init_default_scope('mmdet')

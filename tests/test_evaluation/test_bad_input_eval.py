@@ -11,11 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hambox_mmdet.evaluation.face_eval import (read_face_eval_dets,
-                                               write_face_eval_gt)
-from hambox_mmdet.evaluation.fddb.io import read_detection_file
-from hambox_mmdet.evaluation.wider import (PRED_DIR_MARKER, read_pred_dir,
-                                           write_pred_dir)
+from hambox_mmdet.evaluation.face_eval import (
+    read_predictions as read_face_eval_dets,
+    write_ground_truth as write_face_eval_gt)
+from hambox_mmdet.evaluation.fddb import (
+    read_prediction_file as read_detection_file)
+from hambox_mmdet.evaluation.wider import (PRED_DIR_MARKER,
+                                           read_predictions as read_pred_dir,
+                                           write_predictions as write_pred_dir)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_wider_eval import write_fake_mats  # noqa: E402

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from mmengine.logging import MMLogger
 
-from hambox_mmdet.evaluation.wider import (SETTINGS, evaluate_wider,
-                                           load_wider_gt, write_pred_dir)
+from hambox_mmdet.evaluation.wider import (SETTINGS,
+                                           evaluate as evaluate_wider,
+                                           load_ground_truth as load_wider_gt,
+                                           write_predictions as write_pred_dir)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_wider_eval import synthetic_preds, write_fake_mats  # noqa: E402

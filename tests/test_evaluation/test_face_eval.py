@@ -10,10 +10,11 @@ import pytest
 
 from hambox_mmdet.evaluation.face_eval import matching
 from hambox_mmdet.evaluation.face_eval import (
-    apply_box_style, evaluate_face_eval, image_indices, image_key,
-    keep_detections, load_face_eval_gt, min_detection_size,
-    read_face_eval_dets, toolkit_iou, voc_ap_from_detections,
-    write_face_eval_dets, write_face_eval_gt)
+    apply_box_style, evaluate as evaluate_face_eval, image_indices, image_key,
+    keep_detections, load_ground_truth as load_face_eval_gt,
+    min_detection_size, read_predictions as read_face_eval_dets, toolkit_iou,
+    voc_ap_from_detections, write_predictions as write_face_eval_dets,
+    write_ground_truth as write_face_eval_gt)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'benchmarks'))

@@ -9,8 +9,10 @@ import pytest
 from scipy.io import loadmat, savemat
 
 from hambox_mmdet.evaluation.face_eval import (
-    ignore_by_size, image_key, load_face_eval_gt, read_face_eval_dets,
-    write_face_eval_dets, write_face_eval_gt)
+    ignore_by_size, image_key, load_ground_truth as load_face_eval_gt,
+    read_predictions as read_face_eval_dets,
+    write_predictions as write_face_eval_dets,
+    write_ground_truth as write_face_eval_gt)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402

@@ -15,8 +15,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from hambox_mmdet.evaluation.face_eval import (load_face_eval_gt,
-                                               write_face_eval_gt)
+from hambox_mmdet.evaluation.face_eval import (
+    load_ground_truth as load_face_eval_gt,
+    write_ground_truth as write_face_eval_gt)
 from mmdet.registry import DATASETS, METRICS
 from mmdet.structures import DetDataSample
 

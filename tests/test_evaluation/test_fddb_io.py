@@ -10,10 +10,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fddb_reference import FDDB_FOLDS  # noqa: E402
 
-from hambox_mmdet.evaluation.fddb import (load_fddb_folds,  # noqa: E402
-                                          read_detection_file,
-                                          read_detections, read_ellipse_list,
-                                          write_detections)
+from hambox_mmdet.evaluation.fddb import (  # noqa: E402
+    load_ground_truth as load_fddb_folds,
+    read_prediction_file as read_detection_file,
+    read_predictions as read_detections, read_ellipse_list,
+    write_predictions as write_detections)
 
 
 def test_write_read_round_trip_is_exact(tmp_path):

@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fddb_reference import (FDDB_FOLDS, draw_ellipse_mask,  # noqa: E402
                             random_case, reference_roc)
 
-from hambox_mmdet.evaluation.fddb import (FDDBGroundTruth,  # noqa: E402
-                                          ellipse_bboxes, evaluate_fddb,
-                                          load_fddb_folds, pair_overlaps)
+from hambox_mmdet.evaluation.fddb import (  # noqa: E402
+    FDDBGroundTruth, ellipse_bboxes, evaluate as evaluate_fddb,
+    load_ground_truth as load_fddb_folds, pair_overlaps)
 from hambox_mmdet.evaluation.fddb.matching import (  # noqa: E402
     match_events, rect_corners)
 

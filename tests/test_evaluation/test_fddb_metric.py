@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
 
 import hambox_mmdet  # noqa: E402,F401
-from hambox_mmdet.evaluation.fddb import (ellipse_bboxes,  # noqa: E402
-                                          load_fddb_folds,
-                                          read_detection_file)
+from hambox_mmdet.evaluation.fddb import (  # noqa: E402
+    ellipse_bboxes, load_ground_truth as load_fddb_folds,
+    read_prediction_file as read_detection_file)
 from hambox_mmdet.evaluation.metrics.fddb_metric import \
     fddb_image_key  # noqa: E402
 

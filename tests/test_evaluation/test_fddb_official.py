@@ -15,9 +15,9 @@ from fddb_reference import (FDDB_FOLDS, image_results_from_overlaps,  # noqa
                             official_image_matching, random_case,
                             reference_roc)
 
-from hambox_mmdet.evaluation.fddb import (FDDBGroundTruth,  # noqa: E402
-                                          ellipse_bboxes, evaluate_fddb,
-                                          load_fddb_folds, pair_overlaps)
+from hambox_mmdet.evaluation.fddb import (  # noqa: E402
+    FDDBGroundTruth, ellipse_bboxes, evaluate as evaluate_fddb,
+    load_ground_truth as load_fddb_folds, pair_overlaps)
 from hambox_mmdet.evaluation.fddb.hungarian import (  # noqa: E402
     OfficialSolverError, official_assignment)
 from hambox_mmdet.evaluation.fddb.matching import match_events  # noqa: E402

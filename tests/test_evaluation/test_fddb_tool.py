@@ -14,8 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fddb_reference import FDDB_FOLDS, reference_roc  # noqa: E402
 from fddb_reference import write_fddb_subset  # noqa: E402
 
-from hambox_mmdet.evaluation.fddb import (ellipse_bboxes,  # noqa: E402
-                                          load_fddb_folds, write_detections)
+from hambox_mmdet.evaluation.fddb import (  # noqa: E402
+    ellipse_bboxes, load_ground_truth as load_fddb_folds,
+    write_predictions as write_detections)
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'eval_fddb.py'

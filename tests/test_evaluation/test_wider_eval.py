@@ -11,11 +11,14 @@ import pytest
 from mmengine.logging import MMLogger
 
 from hambox_mmdet.evaluation.wider import (SETTINGS, WiderFaceGT,
-                                           best_overlaps, evaluate_wider,
-                                           load_wider_gt, matlab_round,
-                                           plot_pr_curves, read_pred_dir,
+                                           best_overlaps,
+                                           evaluate as evaluate_wider,
+                                           load_ground_truth as load_wider_gt,
+                                           matlab_round,
+                                           plot_curves as plot_pr_curves,
+                                           read_predictions as read_pred_dir,
                                            voc_ap_from_curve, wider_thresholds,
-                                           write_pred_dir)
+                                           write_predictions as write_pred_dir)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'benchmarks'))

@@ -13,8 +13,10 @@ from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 
 from hambox_mmdet.evaluation import WIDERFaceMetric  # noqa: F401 (registers)
-from hambox_mmdet.evaluation.wider import (SETTINGS, evaluate_wider,
-                                           load_wider_gt, read_pred_dir)
+from hambox_mmdet.evaluation.wider import (SETTINGS,
+                                           evaluate as evaluate_wider,
+                                           load_ground_truth as load_wider_gt,
+                                           read_predictions as read_pred_dir)
 from hambox_mmdet.evaluation.metrics import wider_image_key
 from mmdet.registry import METRICS
 from mmdet.structures import DetDataSample
@@ -214,7 +216,7 @@ def test_submission_only_mode_writes_files_without_ap(tmp_path):
     from mmdet.registry import METRICS
 
     import hambox_mmdet  # noqa: F401
-    from hambox_mmdet.evaluation.wider import read_pred_dir
+    from hambox_mmdet.evaluation.wider import read_predictions as read_pred_dir
     with pytest.raises(ValueError, match='outfile_prefix'):
         METRICS.build(dict(type='WIDERFaceMetric', gt_dir=None))
     metric = METRICS.build(
@@ -236,7 +238,8 @@ def test_submission_only_mode_writes_files_without_ap(tmp_path):
 
 
 def test_gt_dir_with_tilde(tmp_path, monkeypatch, tiny_data):
-    from hambox_mmdet.evaluation.wider import load_wider_gt
+    from hambox_mmdet.evaluation.wider import (
+        load_ground_truth as load_wider_gt)
     monkeypatch.setenv('HOME', str(tiny_data.parent))
     gt = load_wider_gt(f'~/{tiny_data.name}/eval_tools/ground_truth')
     assert len(gt.image_keys) == 50

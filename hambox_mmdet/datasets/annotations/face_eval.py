@@ -137,7 +137,7 @@ def _numbers(value: np.ndarray, where: str, field: str) -> np.ndarray:
     return value
 
 
-def load_face_eval_gt(ann_file: Union[str, Path],
+def load_ground_truth(ann_file: Union[str, Path],
                       min_size: Union[int, Tuple[int, int]] = MIN_FACE_SIZE
                       ) -> FaceEvalGT:
     """Read an AFW / PASCAL Face annotation file of the toolkit.
@@ -224,7 +224,7 @@ def load_face_eval_gt(ann_file: Union[str, Path],
         min_size=min_size)
 
 
-def write_face_eval_gt(ann_file: Union[str, Path],
+def write_ground_truth(ann_file: Union[str, Path],
                        image_names: Sequence[str],
                        image_sizes: np.ndarray,
                        boxes: Sequence[np.ndarray],

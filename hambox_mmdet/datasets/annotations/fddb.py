@@ -142,9 +142,9 @@ class FDDBGroundTruth:
         return len(self.image_keys)
 
 
-def load_fddb_folds(folds_dir: str,
-                    folds: Union[int, Sequence[int], None] = None,
-                    check_lists: bool = True) -> FDDBGroundTruth:
+def load_ground_truth(folds_dir: str,
+                      folds: Union[int, Sequence[int], None] = None,
+                      check_lists: bool = True) -> FDDBGroundTruth:
     """Read the ellipse lists of the chosen folds (default: all ten).
 
     Args:

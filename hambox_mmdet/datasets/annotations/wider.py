@@ -202,8 +202,8 @@ def _load_mat(path: str, with_gt_list: bool) -> Tuple[list, list, list, list]:
     return keys, boxes, int_flags, gt_lists
 
 
-def load_wider_gt(gt_dir: str,
-                  settings: Sequence[str] = SETTINGS) -> WiderFaceGT:
+def load_ground_truth(gt_dir: str,
+                      settings: Sequence[str] = SETTINGS) -> WiderFaceGT:
     """Load the official evaluation ground truth.
 
     Reads ``wider_face_val.mat`` (the image list, as ``read_pred.m``) and

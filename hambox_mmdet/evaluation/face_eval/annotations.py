@@ -8,10 +8,10 @@ evaluation's name for it.
 """
 from ...datasets.annotations.face_eval import (MIN_FACE_SIZE, FaceEvalGT,
                                                ignore_by_size, image_indices,
-                                               image_key, load_face_eval_gt,
-                                               write_face_eval_gt)
+                                               image_key, load_ground_truth,
+                                               write_ground_truth)
 
 __all__ = [
     'MIN_FACE_SIZE', 'FaceEvalGT', 'ignore_by_size', 'image_indices',
-    'image_key', 'load_face_eval_gt', 'write_face_eval_gt'
+    'image_key', 'load_ground_truth', 'write_ground_truth'
 ]

@@ -7,7 +7,7 @@ then shifts and scales all of them by the mean centre offset (relative to
 the detection's size) and the mean size ratio of the current true
 positives; the AP (:mod:`.curves`) is that of the 5th scoring (4
 transforms applied). This module holds the transform (:func:`box_style`,
-:func:`apply_box_style`); :func:`.evaluate.evaluate_face_eval` runs the
+:func:`apply_box_style`); :func:`.evaluate.evaluate` runs the
 scorings and gives the AP after calibration together with the AP without
 it (the 1st scoring).
 """

@@ -17,7 +17,7 @@ from .results import FaceEvalResult, PRCurve
 
 def check_eval_args(iou_thr: float, num_calib_iters: int) -> None:
     """Raise ValueError unless ``0 <= iou_thr < 1`` and
-    ``num_calib_iters >= 1`` (the arguments of :func:`evaluate_face_eval`,
+    ``num_calib_iters >= 1`` (the arguments of :func:`evaluate`,
     also checked early by :class:`FaceEvalMetric`)."""
     if not 0 <= iou_thr < 1:
         raise ValueError(f'iou_thr must be in [0, 1), got {iou_thr}')
@@ -26,17 +26,17 @@ def check_eval_args(iou_thr: float, num_calib_iters: int) -> None:
                          f'got {num_calib_iters}')
 
 
-def evaluate_face_eval(gt: FaceEvalGT,
-                       image_idx: np.ndarray,
-                       scores: np.ndarray,
-                       boxes: np.ndarray,
-                       iou_thr: float = 0.5,
-                       min_det_size: Optional[int] = None,
-                       num_calib_iters: int = 5) -> FaceEvalResult:
+def evaluate(gt: FaceEvalGT,
+             image_idx: np.ndarray,
+             scores: np.ndarray,
+             boxes: np.ndarray,
+             iou_thr: float = 0.5,
+             min_det_size: Optional[int] = None,
+             num_calib_iters: int = 5) -> FaceEvalResult:
     """AP with and without the toolkit's box-style calibration.
 
     Args:
-        gt (FaceEvalGT): from :func:`load_face_eval_gt`.
+        gt (FaceEvalGT): from :func:`load_ground_truth`.
         image_idx (np.ndarray): (D, ) int64 image of each detection
             (:func:`image_indices`; -1: not in ``gt``).
         scores (np.ndarray): (D, ) scores, finite.

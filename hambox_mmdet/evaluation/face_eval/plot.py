@@ -8,13 +8,13 @@ import numpy as np
 from .results import FaceEvalResult
 
 
-def plot_face_eval_pr(result: FaceEvalResult,
-                      out_file: Union[str, Path],
-                      title: Optional[str] = None) -> None:
+def plot_curves(result: FaceEvalResult,
+                out_file: Union[str, Path],
+                title: Optional[str] = None) -> None:
     """Draw the curves with and without box-style calibration.
 
     Args:
-        result (FaceEvalResult): from :func:`evaluate_face_eval`.
+        result (FaceEvalResult): from :func:`evaluate`.
         out_file (str | Path): the PNG to write (its folder is created).
         title (str, optional): e.g. ``'AFW'``. Defaults to None.
     """

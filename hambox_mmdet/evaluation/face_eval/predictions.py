@@ -56,7 +56,7 @@ def _bad_line(path: str, lines: Sequence[str], line_no: np.ndarray,
                          if len(line_no) > 1 else ''))
 
 
-def read_face_eval_dets(path: Union[str, Path]) -> FaceDetections:
+def read_predictions(path: Union[str, Path]) -> FaceDetections:
     """Read a detection file of the toolkit.
 
     Args:
@@ -112,12 +112,12 @@ def _is_float_row(row: Sequence[str]) -> bool:
     return True
 
 
-def write_face_eval_dets(path: Union[str, Path], names: Sequence[str],
-                         scores: np.ndarray, boxes: np.ndarray) -> None:
+def write_predictions(path: Union[str, Path], names: Sequence[str],
+                      scores: np.ndarray, boxes: np.ndarray) -> None:
     """Write detections in the toolkit's layout.
 
     Numbers are written with Python's shortest exact representation, so
-    :func:`read_face_eval_dets` gives back the same floats.
+    :func:`read_predictions` gives back the same floats.
 
     Args:
         path (str | Path): the text file (its folder is created).

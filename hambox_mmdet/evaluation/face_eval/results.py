@@ -1,7 +1,7 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """Results of the AFW / PASCAL Face evaluation: one precision-recall curve
 (:class:`PRCurve`) and the whole result with and without the box-style
-calibration (:class:`FaceEvalResult`)."""
+calibration (:class:`FaceEvalResult`, with its JSON and log lines)."""
 from dataclasses import dataclass, field
 from typing import List, Tuple
 
@@ -78,3 +78,26 @@ class FaceEvalResult:
             num_detections_kept=self.num_kept,
             num_detections_unknown_image=self.num_unknown_image,
             num_images_with_detections=self.num_images_with_dets)
+
+    def summary(self, name: str = '') -> str:
+        """The two APs and what was counted, as log lines (what
+        :class:`FaceEvalMetric` logs); ``name`` (e.g. ``'AFW'``) starts
+        the first line."""
+        lines = [
+            f'{name} AP {self.ap_calibrated * 100:.2f} with the toolkit\'s '
+            f'{self.num_calib_iters}-iteration box calibration, '
+            f'{self.ap * 100:.2f} without',
+            f'{self.num_counted} faces counted ({self.num_faces} '
+            f'annotated) in {self.num_images} images; '
+            f'{self.num_detections} detections, {self.num_kept} kept '
+            'by the size filter'
+        ]
+        missing = self.num_images - self.num_images_with_dets
+        if missing:
+            lines.append(f'NOTE: {missing} of {self.num_images} images '
+                         'have no detection (their faces count as missed)')
+        if self.num_unknown_image:
+            lines.append(f'NOTE: {self.num_unknown_image} detections on '
+                         'images not in the annotations count as false '
+                         'positives')
+        return '\n'.join(lines)

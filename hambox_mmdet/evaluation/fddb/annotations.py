@@ -8,11 +8,11 @@ name for it.
 """
 from ...datasets.annotations.fddb import (NUM_FOLDS, FDDBGroundTruth,
                                           check_folds, ellipse_bboxes,
-                                          load_fddb_folds, read_ellipse_list,
+                                          load_ground_truth, read_ellipse_list,
                                           read_fold_list, read_image_sizes)
 
 __all__ = [
     'NUM_FOLDS', 'FDDBGroundTruth', 'check_folds', 'ellipse_bboxes',
-    'load_fddb_folds', 'read_ellipse_list', 'read_fold_list',
+    'load_ground_truth', 'read_ellipse_list', 'read_fold_list',
     'read_image_sizes'
 ]

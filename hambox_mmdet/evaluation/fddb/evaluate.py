@@ -11,10 +11,10 @@ from .matching import check_matching, match_events, pair_overlaps
 from .results import FDDBResult
 
 
-def evaluate_fddb(dets: Mapping[str, np.ndarray],
-                  gt: FDDBGroundTruth,
-                  image_sizes: np.ndarray,
-                  matching: str = 'official') -> FDDBResult:
+def evaluate(dets: Mapping[str, np.ndarray],
+             gt: FDDBGroundTruth,
+             image_sizes: np.ndarray,
+             matching: str = 'official') -> FDDBResult:
     """The official FDDB ROC curves of a detection set.
 
     Args:

@@ -7,14 +7,14 @@ from typing import Optional
 from .results import FDDBResult
 
 
-def plot_roc_curves(result: FDDBResult,
-                    out_file: str,
-                    max_fp: int = 2000,
-                    label: Optional[str] = None) -> None:
+def plot_curves(result: FDDBResult,
+                out_file: str,
+                max_fp: int = 2000,
+                label: Optional[str] = None) -> None:
     """Save both ROC curves, true positive rate against false positives.
 
     Args:
-        result (FDDBResult): from :func:`evaluate_fddb`.
+        result (FDDBResult): from :func:`evaluate`.
         out_file (str): PNG path (its folder is created).
         max_fp (int): x-axis limit. Defaults to 2000, as the official plots.
         label (str, optional): method name in the legend.

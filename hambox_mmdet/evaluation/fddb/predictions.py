@@ -41,7 +41,7 @@ def normalise_key(name: str) -> str:
     return name
 
 
-def read_detection_file(path: str) -> Dict[str, np.ndarray]:
+def read_prediction_file(path: str) -> Dict[str, np.ndarray]:
     """Read one detection file.
 
     Returns:
@@ -78,7 +78,8 @@ def warn_negative_sizes(path: str, dets: Mapping[str, np.ndarray]) -> int:
     return total
 
 
-def read_detections(paths: Union[str, Sequence[str]]) -> Dict[str, np.ndarray]:
+def read_predictions(
+        paths: Union[str, Sequence[str]]) -> Dict[str, np.ndarray]:
     """Read one or several detection files (e.g. one per fold), or every
     ``*.txt`` of a folder; an image in two files is an error."""
     if isinstance(paths, str):
@@ -94,7 +95,7 @@ def read_detections(paths: Union[str, Sequence[str]]) -> Dict[str, np.ndarray]:
         files = list(paths)
     out: Dict[str, np.ndarray] = {}
     for path in files:
-        dets = read_detection_file(path)
+        dets = read_prediction_file(path)
         dup = next((k for k in dets if k in out), None)
         if dup is not None:
             raise ValueError(f'{path}: image {dup!r} is also in an earlier '
@@ -109,9 +110,9 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
-def write_detections(path: str,
-                     dets: Mapping[str, np.ndarray],
-                     image_keys: Optional[Iterable[str]] = None) -> None:
+def write_predictions(path: str,
+                      dets: Mapping[str, np.ndarray],
+                      image_keys: Optional[Iterable[str]] = None) -> None:
     """Write detections in the official layout.
 
     Args:

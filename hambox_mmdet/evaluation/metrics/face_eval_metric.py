@@ -9,9 +9,11 @@ from mmengine.logging import MMLogger
 
 from mmdet.registry import METRICS
 from ..face_eval import (MIN_FACE_SIZE, FaceEvalGT, FaceEvalResult,
-                         check_eval_args, evaluate_face_eval, image_indices,
-                         image_key, load_face_eval_gt, plot_face_eval_pr,
-                         write_face_eval_dets)
+                         check_eval_args, image_indices, image_key)
+from ..face_eval import evaluate as evaluate_face_eval
+from ..face_eval import load_ground_truth as load_face_eval_gt
+from ..face_eval import plot_curves as plot_face_eval_curves
+from ..face_eval import write_predictions as write_face_eval_predictions
 from .predictions import predicted_boxes, sample_dict
 
 
@@ -131,7 +133,7 @@ class FaceEvalMetric(BaseMetric):
         boxes = np.concatenate(boxes) if boxes else np.zeros((0, 4))
         keys = np.repeat(np.array(img_keys, dtype=str), counts)
         if self.outfile is not None:
-            write_face_eval_dets(self.outfile, keys, scores, boxes)
+            write_face_eval_predictions(self.outfile, keys, scores, boxes)
             logger.info(f'{self.prefix}: detections written to '
                         f'{self.outfile}')
         result = evaluate_face_eval(
@@ -143,29 +145,14 @@ class FaceEvalMetric(BaseMetric):
             num_calib_iters=self.num_calib_iters)
         logger.info(self.summary(result, self.prefix.upper()))
         if self.plot_file is not None:
-            plot_face_eval_pr(result, self.plot_file, self.prefix.upper())
+            plot_face_eval_curves(result, self.plot_file,
+                                  self.prefix.upper())
             logger.info(f'{self.prefix}: PR curves saved to '
                         f'{self.plot_file}')
         return dict(ap=result.ap, ap_calibrated=result.ap_calibrated)
 
     @staticmethod
     def summary(result: FaceEvalResult, name: str = '') -> str:
-        """The two APs and what was counted, as log lines."""
-        lines = [
-            f'{name} AP {result.ap_calibrated * 100:.2f} with the toolkit\'s '
-            f'{result.num_calib_iters}-iteration box calibration, '
-            f'{result.ap * 100:.2f} without',
-            f'{result.num_counted} faces counted ({result.num_faces} '
-            f'annotated) in {result.num_images} images; '
-            f'{result.num_detections} detections, {result.num_kept} kept '
-            'by the size filter'
-        ]
-        missing = result.num_images - result.num_images_with_dets
-        if missing:
-            lines.append(f'NOTE: {missing} of {result.num_images} images '
-                         'have no detection (their faces count as missed)')
-        if result.num_unknown_image:
-            lines.append(f'NOTE: {result.num_unknown_image} detections on '
-                         'images not in the annotations count as false '
-                         'positives')
-        return '\n'.join(lines)
+        """The two APs and what was counted, as log lines
+        (:meth:`FaceEvalResult.summary`)."""
+        return result.summary(name)

@@ -9,8 +9,12 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmdet.registry import METRICS
-from ..fddb import (FDDBGroundTruth, evaluate_fddb, load_fddb_folds,
-                    plot_roc_curves, read_image_sizes, write_detections)
+from ..fddb import FDDBGroundTruth
+from ..fddb import evaluate as evaluate_fddb
+from ..fddb import load_ground_truth as load_fddb_folds
+from ..fddb import plot_curves as plot_fddb_curves
+from ..fddb import read_image_sizes
+from ..fddb import write_predictions as write_fddb_predictions
 from ..fddb.predictions import normalise_key
 from ..fddb.matching import check_matching
 from .predictions import predicted_boxes, sample_dict, xywh_score
@@ -137,7 +141,7 @@ class FDDBMetric(BaseMetric):
             sizes = np.array([shapes.get(k, (1, 1)) for k in gt.image_keys],
                              dtype=np.int64).reshape(-1, 2)
         if self.outfile is not None:
-            write_detections(self.outfile, dets, gt.image_keys)
+            write_fddb_predictions(self.outfile, dets, gt.image_keys)
             logger.info(f'FDDB detections written to {self.outfile}')
         result = evaluate_fddb(dets, gt, sizes, matching=self.matching)
         logger.info(f'FDDB (official protocol, {self.matching} matching)\n'
@@ -149,7 +153,7 @@ class FDDBMetric(BaseMetric):
         if self.roc_prefix is not None:
             result.save_roc(self.roc_prefix)
         if self.plot_file is not None:
-            plot_roc_curves(result, self.plot_file)
+            plot_fddb_curves(result, self.plot_file)
             logger.info(f'FDDB ROC curves saved to {self.plot_file}')
         out = {}
         for n in self.fp_points:

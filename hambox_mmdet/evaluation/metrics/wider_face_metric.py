@@ -7,12 +7,14 @@ from typing import Any, Dict, Optional, Sequence, Union
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
-from ..wider import (IOU_ARITH_MODES, WiderEvalResult, WiderFaceGT,
-                     check_pred_dir, evaluate_wider, load_wider_gt,
-                     plot_pr_curves, write_pred_dir)
+from ..wider import IOU_ARITH_MODES, WiderEvalResult, WiderFaceGT
+from ..wider import evaluate as evaluate_wider
+from ..wider import load_ground_truth as load_wider_gt
+from ..wider import plot_curves as plot_wider_curves
+from ..wider import check_pred_dir
+from ..wider import write_predictions as write_wider_predictions
 from .predictions import predicted_boxes, sample_dict, xywh_score
 
 
@@ -55,7 +57,7 @@ class WIDERFaceMetric(BaseMetric):
             (``<prefix>/<event>/<stem>.txt``): a new or empty folder, or one
             written before (whose files are then replaced, stale ones
             removed); a folder holding other files is refused
-            (:func:`~hambox_mmdet.evaluation.wider.write_pred_dir`).
+            (:func:`~hambox_mmdet.evaluation.wider.write_predictions`).
             Defaults to None.
         plot_file (str, optional): PNG of the precision-recall curves.
             Defaults to None.
@@ -106,7 +108,7 @@ class WIDERFaceMetric(BaseMetric):
         self.outfile_prefix = outfile_prefix
         if outfile_prefix is not None:
             # a folder holding other files is refused now, not after the
-            # whole inference (write_pred_dir refuses it again at the end)
+            # whole inference (write_predictions refuses it again at the end)
             check_pred_dir(outfile_prefix)
         self.plot_file = plot_file
         self.outer_face_recall = self._outer_cfg(outer_face_recall)
@@ -177,8 +179,8 @@ class WIDERFaceMetric(BaseMetric):
                            'for an image already seen; kept the first')
         if self.outfile_prefix is not None:
             # a folder of an earlier run is rewritten whole (its stale files
-            # removed); one holding other files is refused (write_pred_dir)
-            stale = write_pred_dir(self.outfile_prefix, preds)
+            # removed); one holding other files is refused (write_predictions)
+            stale = write_wider_predictions(self.outfile_prefix, preds)
             logger.info(f'WIDER FACE predictions written to '
                         f'{self.outfile_prefix}' +
                         (f' ({len(stale)} file(s) of an earlier run removed)'
@@ -195,7 +197,7 @@ class WIDERFaceMetric(BaseMetric):
             iou_arith=self.iou_arith)
         logger.info('\n' + self.summary(result))
         if self.plot_file is not None:
-            plot_pr_curves(result, self.plot_file)
+            plot_wider_curves(result, self.plot_file)
             logger.info(f'WIDER FACE PR curves saved to {self.plot_file}')
         metrics = {s: float(ap) for s, ap in result.aps.items()}
         if self.outer_face_recall is not None:
@@ -249,33 +251,6 @@ class WIDERFaceMetric(BaseMetric):
 
     @staticmethod
     def summary(result: WiderEvalResult) -> str:
-        """A table of the APs and the notes on missing images."""
-        rows = [['setting', 'AP', 'faces counted']]
-        for setting, r in result.settings.items():
-            rows.append([setting, f'{r.ap * 100:.2f}', str(r.count_face)])
-        table = AsciiTable(rows, title='WIDER FACE val').table
-        lines = [
-            table,
-            f'images: {result.num_images} in the ground truth, '
-            f'{result.num_present_images} predicted, '
-            f'{result.num_missing_images} without predictions; '
-            f'{result.num_predictions} boxes; overlaps: '
-            f'iou_arith={result.iou_arith!r}'
-        ]
-        if result.num_negative_size:
-            lines.append(
-                f'NOTE: {result.num_negative_size} box(es) of negative width '
-                f'or height in {len(result.negative_size_keys)} image(s), '
-                'scored as the official tool does (in practice false '
-                'positives).')
-        if result.only_present_images:
-            lines.append(
-                f'NOTE: only_present_images=True: these numbers cover only '
-                f'the {result.num_present_images} predicted images (their '
-                'faces only) and are NOT comparable with full-val numbers.')
-        elif result.num_missing_images:
-            lines.append(
-                f'NOTE: {result.num_missing_images} of {result.num_images} '
-                'val images had no predictions; their faces count as missed '
-                '(official full-val protocol).')
-        return '\n'.join(lines)
+        """A table of the APs and the notes on missing images
+        (:meth:`WiderEvalResult.summary`)."""
+        return result.summary()

@@ -3,17 +3,24 @@
 
 This package reproduces the MATLAB ``eval_tools`` of WIDER FACE
 (``wider_eval.m``, ``read_pred.m``, ``norm_score.m``, ``evaluation.m``,
-``boxoverlap.m``, ``VOCap.m``) with numpy only, split by job:
+``boxoverlap.m``, ``VOCap.m``) with numpy only. It has the layout and the
+names of the other benchmarks (:mod:`hambox_mmdet.evaluation.fddb`,
+:mod:`hambox_mmdet.evaluation.face_eval`):
 
 - :mod:`.annotations`: the official ``.mat`` ground truth
-  (:class:`WiderFaceGT`, :func:`load_wider_gt`);
-- :mod:`.overlap`: ``boxoverlap.m`` and MATLAB's ``int32`` arithmetic
-  (:func:`best_overlaps`);
-- :mod:`.matching`: matching, precision-recall curves and AP
-  (:func:`evaluate_wider`), with its results in :mod:`.results`;
-- :mod:`.io`: the official submission files (:func:`read_pred_dir`,
-  :func:`write_pred_dir`);
-- :mod:`.plot`: the precision-recall curves (:func:`plot_pr_curves`).
+  (:func:`load_ground_truth` -> :class:`WiderFaceGT`; the reader lives in
+  :mod:`hambox_mmdet.datasets.annotations.wider`);
+- :mod:`.predictions`: the official submission folder
+  (:func:`read_predictions`, :func:`write_predictions`);
+- :mod:`.evaluate`: the evaluation (:func:`evaluate`), one named function
+  per step below;
+- :mod:`.results`: :class:`WiderEvalResult` (and its table,
+  :meth:`WiderEvalResult.summary`);
+- :mod:`.plot`: the precision-recall curves (:func:`plot_curves`);
+- WIDER FACE's own: :mod:`.overlap` (``boxoverlap.m`` and MATLAB's
+  ``int32`` arithmetic, :func:`best_overlaps`) and :mod:`.matching` (the
+  per-image matching, the score thresholds and ``VOCap.m``,
+  :func:`voc_ap_from_curve`).
 
 The steps, and where the official code has a quirk that is replicated on
 purpose:
@@ -51,19 +58,31 @@ whole val set. A prediction of negative width or height is scored as the
 official tool scores it (``x2 = x + w``, so in practice a false positive),
 with a warning that gives its count.
 """
-from .annotations import GT_FILES, SETTINGS, WiderFaceGT, load_wider_gt
-from .evaluate import IOU_ARITH_MODES, evaluate_wider
+from .._deprecation import deprecated_names
+from .annotations import GT_FILES, SETTINGS, WiderFaceGT, load_ground_truth
+from .evaluate import IOU_ARITH_MODES, evaluate
 from .matching import voc_ap_from_curve, wider_thresholds
 from .overlap import best_overlaps, matlab_round
-from .plot import plot_pr_curves
+from .plot import plot_curves
 from .predictions import (PRED_DIR_MARKER, check_pred_dir, check_pred_layout,
-                          read_pred_dir, write_pred_dir)
+                          read_predictions, write_predictions)
 from .results import WiderEvalResult, WiderSettingResult
 
 __all__ = [
-    'GT_FILES', 'SETTINGS', 'WiderFaceGT', 'load_wider_gt', 'read_pred_dir',
-    'PRED_DIR_MARKER', 'check_pred_dir', 'check_pred_layout',
-    'write_pred_dir', 'IOU_ARITH_MODES', 'evaluate_wider', 'voc_ap_from_curve',
-    'wider_thresholds', 'best_overlaps', 'matlab_round', 'plot_pr_curves',
-    'WiderEvalResult', 'WiderSettingResult'
+    # the names every benchmark has
+    'load_ground_truth', 'read_predictions', 'write_predictions', 'evaluate',
+    'plot_curves', 'WiderFaceGT', 'WiderEvalResult',
+    # WIDER FACE's own
+    'GT_FILES', 'SETTINGS', 'PRED_DIR_MARKER', 'check_pred_dir',
+    'check_pred_layout', 'IOU_ARITH_MODES', 'voc_ap_from_curve',
+    'wider_thresholds', 'best_overlaps', 'matlab_round', 'WiderSettingResult'
 ]
+
+#: Names before #20, importable with a DeprecationWarning for one release.
+_RENAMED = dict(
+    load_wider_gt='load_ground_truth',
+    read_pred_dir='read_predictions',
+    write_pred_dir='write_predictions',
+    evaluate_wider='evaluate',
+    plot_pr_curves='plot_curves')
+__getattr__ = deprecated_names(__name__, _RENAMED, globals())

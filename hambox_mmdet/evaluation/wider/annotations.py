@@ -6,8 +6,9 @@ datasets need not import the evaluation); this module is the evaluation's
 name for it.
 """
 from ...datasets.annotations.wider import (GT_FILES, SETTINGS, WiderFaceGT,
-                                           load_wider_gt, per_image_array)
+                                           load_ground_truth, per_image_array)
 
 __all__ = [
-    'GT_FILES', 'SETTINGS', 'WiderFaceGT', 'load_wider_gt', 'per_image_array'
+    'GT_FILES', 'SETTINGS', 'WiderFaceGT', 'load_ground_truth',
+    'per_image_array'
 ]

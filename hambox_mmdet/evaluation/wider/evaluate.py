@@ -49,12 +49,12 @@ def _check_preds(
     return arrays, negative
 
 
-def evaluate_wider(preds: Mapping[str, np.ndarray],
-                   gt: WiderFaceGT,
-                   iou_thr: float = 0.5,
-                   thresh_num: int = 1000,
-                   only_present_images: bool = False,
-                   iou_arith: str = 'auto') -> WiderEvalResult:
+def evaluate(preds: Mapping[str, np.ndarray],
+             gt: WiderFaceGT,
+             iou_thr: float = 0.5,
+             thresh_num: int = 1000,
+             only_present_images: bool = False,
+             iou_arith: str = 'auto') -> WiderEvalResult:
     """The official WIDER FACE evaluation.
 
     The steps are listed in :mod:`hambox_mmdet.evaluation.wider`.
@@ -67,7 +67,7 @@ def evaluate_wider(preds: Mapping[str, np.ndarray],
         preds (Mapping[str, np.ndarray]): image key -> (P, 5) array
             ``x y w h score`` (any order; sorted here). An entry with zero
             boxes marks the image as present.
-        gt (WiderFaceGT): the ground truth (:func:`load_wider_gt`).
+        gt (WiderFaceGT): the ground truth (:func:`load_ground_truth`).
         iou_thr (float): overlap threshold. Defaults to 0.5.
         thresh_num (int): number of score thresholds. Defaults to 1000.
         only_present_images (bool): count the faces of the present images

@@ -2,7 +2,7 @@
 """Precision-recall thresholds and the AP of the official WIDER FACE tool
 (``evaluation.m``'s thresholds and ``VOCap.m``).
 
-The evaluation itself, with the matching, is :func:`.evaluate.evaluate_wider`.
+The evaluation itself, with the matching, is :func:`.evaluate.evaluate`.
 """
 import numpy as np
 

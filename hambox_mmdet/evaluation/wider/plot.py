@@ -6,16 +6,16 @@ import os.path as osp
 from .results import WiderEvalResult
 
 
-def plot_pr_curves(result: WiderEvalResult,
-                   out_png: str,
-                   title: str = 'WIDER FACE val') -> None:
+def plot_curves(result: WiderEvalResult,
+                out_png: str,
+                title: str = 'WIDER FACE val') -> None:
     """Save the precision-recall curves of the settings to a PNG.
 
     Uses matplotlib's Agg canvas directly (no pyplot, no global backend
     change).
 
     Args:
-        result (WiderEvalResult): output of :func:`evaluate_wider`.
+        result (WiderEvalResult): output of :func:`evaluate`.
         out_png (str): output path.
         title (str): figure title.
     """

@@ -7,14 +7,14 @@ the official reader cannot read (a non-integer count, a non-numeric field,
 a wrong number of fields, fewer or more box lines than announced) and NaN /
 inf values are errors naming the file and the 1-based line. A box of
 negative width or height is read: the official tool scores it (see
-:mod:`.overlap`) and so does :func:`evaluate_wider`, with a warning.
+:mod:`.overlap`) and so does :func:`evaluate`, with a warning.
 
 The folder is checked too (:func:`check_pred_layout`): a ``.txt`` file that
 is not ``<event>/<stem>.txt`` of a ground-truth image (one folder level too
 deep or too shallow, ``<stem>.jpg.txt``, an image that is not in the
 ground truth) is an error naming it, and so is a folder in which no file
 matches any image: either would otherwise give AP 0 as a result.
-:func:`write_pred_dir` writes only into a new or empty folder or one it
+:func:`write_predictions` writes only into a new or empty folder or one it
 wrote before (its marker :data:`PRED_DIR_MARKER` lists its files): the
 files of an earlier run that the new predictions do not replace are
 removed, so the folder never holds a mix of two runs.
@@ -30,7 +30,7 @@ from ...safe_io import describe_entries, read_marker, write_text
 from ...datasets.annotations.blocks import (parse_rows, raise_first_bad,
                                             read_count)
 
-#: The marker of a submission folder written by :func:`write_pred_dir`.
+#: The marker of a submission folder written by :func:`write_predictions`.
 PRED_DIR_MARKER = '.hambox_wider_predictions.json'
 #: Image extensions recognised in a misnamed ``<stem>.jpg.txt``.
 _IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -63,7 +63,7 @@ def _parse_pred_file(path: str) -> np.ndarray:
     raise_first_bad(path, box_lines, 2, ~np.isfinite(boxes).all(axis=1),
                     'NaN or inf value in')
     # a negative width or height is no error: the official tool reads and
-    # scores such a box; evaluate_wider does the same and counts them
+    # scores such a box; evaluate does the same and counts them
     return boxes
 
 
@@ -136,7 +136,7 @@ def check_pred_layout(pred_dir: str, image_keys: Sequence[str]) -> int:
     return matched
 
 
-def read_pred_dir(
+def read_predictions(
         pred_dir: str,
         image_keys: Sequence[str],
         check_layout: bool = True
@@ -168,7 +168,7 @@ def read_pred_dir(
             wrong number of fields, fewer lines than announced, extra
             non-blank lines, NaN / inf), naming the file and the 1-based
             line. A box of negative width or height is read as it is (the
-            official tool scores it; :func:`evaluate_wider` warns).
+            official tool scores it; :func:`evaluate` warns).
     """
     if not osp.isdir(pred_dir):
         raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
@@ -186,7 +186,7 @@ def read_pred_dir(
 
 
 def _claim_pred_dir(out_dir: str) -> List[str]:
-    """The files an earlier :func:`write_pred_dir` left in ``out_dir``
+    """The files an earlier :func:`write_predictions` left in ``out_dir``
     (relative); raise if the folder holds anything else."""
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise FileExistsError(f'{out_dir} is a file, not a folder')
@@ -204,7 +204,7 @@ def _claim_pred_dir(out_dir: str) -> List[str]:
                 found.append(path)
     if found:
         raise FileExistsError(
-            f'{out_dir} holds files that write_pred_dir did not write '
+            f'{out_dir} holds files that write_predictions did not write '
             f'({len(found)}: {describe_entries(found)}'
             + (f'; no {PRED_DIR_MARKER}' if marker is None else '')
             + '): refusing to write the predictions there, where they would '
@@ -213,20 +213,20 @@ def _claim_pred_dir(out_dir: str) -> List[str]:
 
 
 def check_pred_dir(out_dir: str) -> None:
-    """Raise :class:`FileExistsError` now if :func:`write_pred_dir` would
+    """Raise :class:`FileExistsError` now if :func:`write_predictions` would
     refuse ``out_dir`` (so a test run fails before inference, not after)."""
     _claim_pred_dir(out_dir)
 
 
 def _write_marker(out_dir: str, files: Sequence[str]) -> None:
     write_text(osp.join(out_dir, PRED_DIR_MARKER),
-               json.dumps(dict(written_by='hambox_mmdet write_pred_dir',
+               json.dumps(dict(written_by='hambox_mmdet write_predictions',
                                files=sorted(files)), indent=1) + '\n')
 
 
-def write_pred_dir(out_dir: str,
-                   preds: Mapping[str, np.ndarray],
-                   fmt: Optional[str] = None) -> List[str]:
+def write_predictions(out_dir: str,
+                      preds: Mapping[str, np.ndarray],
+                      fmt: Optional[str] = None) -> List[str]:
     """Write predictions in the official submission layout.
 
     ``out_dir`` must be new, empty, or a folder this function wrote before

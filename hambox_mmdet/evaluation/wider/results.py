@@ -1,5 +1,6 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-"""Results of the WIDER FACE evaluation (:func:`evaluate_wider`)."""
+"""Results of the WIDER FACE evaluation (:func:`.evaluate.evaluate`): the
+APs and curves per setting, and the table the metric logs."""
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
@@ -29,7 +30,7 @@ class WiderSettingResult:
 
 @dataclass
 class WiderEvalResult:
-    """Result of :func:`evaluate_wider`.
+    """Result of :func:`evaluate`.
 
     Attributes:
         settings (dict[str, WiderSettingResult]): per setting.
@@ -68,3 +69,37 @@ class WiderEvalResult:
     def aps(self) -> Dict[str, float]:
         """``{setting: AP}``."""
         return {s: r.ap for s, r in self.settings.items()}
+
+    def summary(self) -> str:
+        """A table of the APs and the notes on missing images (what
+        :class:`WIDERFaceMetric` logs)."""
+        from terminaltables import AsciiTable
+        rows = [['setting', 'AP', 'faces counted']]
+        for setting, r in self.settings.items():
+            rows.append([setting, f'{r.ap * 100:.2f}', str(r.count_face)])
+        table = AsciiTable(rows, title='WIDER FACE val').table
+        lines = [
+            table,
+            f'images: {self.num_images} in the ground truth, '
+            f'{self.num_present_images} predicted, '
+            f'{self.num_missing_images} without predictions; '
+            f'{self.num_predictions} boxes; overlaps: '
+            f'iou_arith={self.iou_arith!r}'
+        ]
+        if self.num_negative_size:
+            lines.append(
+                f'NOTE: {self.num_negative_size} box(es) of negative width '
+                f'or height in {len(self.negative_size_keys)} image(s), '
+                'scored as the official tool does (in practice false '
+                'positives).')
+        if self.only_present_images:
+            lines.append(
+                f'NOTE: only_present_images=True: these numbers cover only '
+                f'the {self.num_present_images} predicted images (their '
+                'faces only) and are NOT comparable with full-val numbers.')
+        elif self.num_missing_images:
+            lines.append(
+                f'NOTE: {self.num_missing_images} of {self.num_images} '
+                'val images had no predictions; their faces count as missed '
+                '(official full-val protocol).')
+        return '\n'.join(lines)
