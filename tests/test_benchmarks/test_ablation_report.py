@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / 'benchmarks' / 'ablation_report.py'
 
@@ -65,3 +67,30 @@ def test_behind_is_said(tmp_path, capsys):
         write_run(tmp_path, 'baseline', seed, (b, b, b))
     load().main([str(tmp_path)])
     assert 'easy: mean -9.0, std 1.4: behind' in capsys.readouterr().out
+
+
+def test_paired_t_test_by_hand(tmp_path, capsys):
+    """Differences -2, +10, -2 (Easy): mean +2, sample std 6.93, t = 0.50;
+    with 2 degrees of freedom the two-sided p is exactly 2/3."""
+    hambox = {0: (.50, .40, .30), 1: (.40, .50, .40), 2: (.55, .45, .35)}
+    other = {0: (.48, .41, .31), 1: (.50, .52, .42), 2: (.53, .47, .37)}
+    for seed in range(3):
+        write_run(tmp_path, 'hambox', seed, hambox[seed])
+        write_run(tmp_path, 'atss', seed, other[seed])
+    load().main([str(tmp_path)])
+    text = capsys.readouterr().out
+    # Easy -2, +10, -2; Medium +1, +2, +2; Hard +1, +2, +2
+    assert '| atss | 0,1,2 | +2.0, t = +0.50, p = 0.67, 1/3 |' in text
+    # Medium: mean 5/3, std 0.577: t = 5.00, p = 0.038
+    assert '+1.7, t = +5.00, p = 0.04, 3/3' in text
+
+
+def test_existing_out_is_kept(tmp_path):
+    write_run(tmp_path, 'hambox', 0, (.5, .4, .3))
+    out = tmp_path / 'all.json'
+    out.write_text('mine')
+    with pytest.raises(SystemExit, match='exists'):
+        load().main([str(tmp_path), '--out', str(out)])
+    assert out.read_text() == 'mine'
+    load().main([str(tmp_path), '--out', str(out), '--overwrite'])
+    assert 'hambox' in json.loads(out.read_text())['runs']
