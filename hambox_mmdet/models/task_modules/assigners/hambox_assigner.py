@@ -1,5 +1,5 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import torch
 from mmdet.models.task_modules.assigners import AssignResult, BaseAssigner
@@ -10,6 +10,8 @@ from torch import Tensor
 
 from ...utils import column_tiles, pairwise_iou
 from .hambox_compensation import compensate
+from .mining_properties import (MiningProperties, mining_properties,
+                                publish_mining_properties)
 
 
 @TASK_UTILS.register_module()
@@ -80,14 +82,21 @@ class HAMBoxAssigner(BaseAssigner):
     computed without ever holding a (faces x anchors) matrix.
 
     The returned :class:`AssignResult` holds both kinds of positives in
-    ``gt_inds`` (1-based face index, 0 negative, -1 ignored) and two extra
-    properties (``assign_result.get_extra_property(name)``):
+    ``gt_inds`` (1-based face index, 0 negative, -1 ignored) and publishes
+    the five mining properties of
+    :mod:`~hambox_mmdet.models.task_modules.assigners.mining_properties`
+    (read them with its :func:`mining_properties`; P priors, G faces):
 
-    - ``compensated`` (Tensor): bool, shape (num_priors, ), True for the
-      anchors made positive by compensation.
-    - ``reg_ious`` (Tensor): float, shape (num_priors, ): for a positive,
-      the IoU of its regressed box with its face; for any other anchor, the
-      highest IoU of its regressed box with any face (0 without faces).
+    - ``compensated``: bool, (P, ): the anchors made positive by
+      compensation;
+    - ``reg_ious``: float32, (P, ): for a positive (stage 1 or
+      compensated), the IoU of its regressed box with its face; for any
+      other anchor, the highest IoU of its regressed box with any face (0
+      without faces);
+    - ``num_matched_stage1``: int64, (G, ): D, each face's stage-1 anchors;
+    - ``num_matched_final``: int64, (G, ): each face's anchors after
+      compensation;
+    - ``num_compensate``: int: K.
     """
 
     def __init__(self,
@@ -145,8 +154,8 @@ class HAMBoxAssigner(BaseAssigner):
                 (num_ignore, 4) of regions to ignore. Defaults to None.
 
         Returns:
-            :obj:`AssignResult`: the assignment, with the extra properties
-            ``compensated`` and ``reg_ious`` (see the class docstring).
+            :obj:`AssignResult`: the assignment, with the mining properties
+            (see the class docstring), on the device of ``priors``.
         """
         if 'bboxes' not in pred_instances:
             raise ValueError(
@@ -178,39 +187,116 @@ class HAMBoxAssigner(BaseAssigner):
         result = self._assign(priors, reg_bboxes, gt_bboxes, gt_labels,
                               ignore_bboxes)
         if result.gt_inds.device != device:
-            result.gt_inds = result.gt_inds.to(device)
-            result.max_overlaps = result.max_overlaps.to(device)
-            result.labels = result.labels.to(device)
-            for key in ('compensated', 'reg_ious'):
-                result.set_extra_property(
-                    key, result.get_extra_property(key).to(device))
+            moved = AssignResult(result.num_gts, result.gt_inds.to(device),
+                                 result.max_overlaps.to(device),
+                                 result.labels.to(device))
+            publish_mining_properties(moved,
+                                      mining_properties(result).to(device))
+            result = moved
         return result
 
     def _assign(self, priors: Tensor, reg_bboxes: Tensor, gt_bboxes: Tensor,
                 gt_labels: Tensor,
                 ignore_bboxes: Optional[Tensor]) -> AssignResult:
+        """Stage 1, then compensation, on the device of the inputs.
+
+        Args:
+            priors (Tensor): The anchors, float32, shape (P, 4).
+            reg_bboxes (Tensor): Their regressed boxes, float32, (P, 4).
+            gt_bboxes (Tensor): The faces, float32, shape (G, 4).
+            gt_labels (Tensor): Long, shape (G, ).
+            ignore_bboxes (Tensor, optional): Ignore regions, (I, 4).
+
+        Returns:
+            :obj:`AssignResult`: with the mining properties.
+        """
         num_gts, num_priors = gt_bboxes.size(0), priors.size(0)
-        gt_inds = priors.new_full((num_priors, ), -1, dtype=torch.long)
-        compensated = priors.new_zeros((num_priors, ), dtype=torch.bool)
-        reg_ious = priors.new_zeros((num_priors, ))
-        if num_priors == 0:
-            return self._result(num_gts, gt_inds, reg_ious, gt_labels,
-                                compensated, reg_ious)
+        if num_priors == 0 or num_gts == 0:
+            return self._assign_without_pairs(priors, num_gts, gt_labels,
+                                              ignore_bboxes)
         ignored = self._ignored_priors(priors, ignore_bboxes)
-        if num_gts == 0:  # background, except inside ignore regions
-            gt_inds[:] = 0
-            if ignored is not None:
-                gt_inds[ignored] = -1
-            return self._result(num_gts, gt_inds, priors.new_zeros(num_priors),
-                                gt_labels, compensated, reg_ious)
         tiles = list(
             column_tiles(num_gts, num_priors, priors.device, self.tile_elems))
+        gt_inds, max_overlaps = self._match_stage1(priors, gt_bboxes, ignored,
+                                                   tiles)
+        num_matched_stage1 = self._count_per_face(gt_inds, num_gts)
+        gt_inds, compensated, reg_ious = self._compensate(
+            reg_bboxes, gt_bboxes, gt_inds, num_matched_stage1, ignored,
+            tiles)
+        return self._result(
+            num_gts, gt_inds, max_overlaps, gt_labels,
+            MiningProperties(
+                compensated=compensated,
+                reg_ious=reg_ious,
+                num_matched_stage1=num_matched_stage1,
+                num_matched_final=self._count_per_face(gt_inds, num_gts),
+                num_compensate=self.num_compensate))
 
-        # ---- stage 1: standard IoU matching on the anchors ----------------
-        # Both (num_gts, num_priors) IoU matrices are computed tile by tile
-        # over the anchors and reduced at once: each anchor's best face is
-        # complete within its tile, so nothing of size num_gts x num_priors
-        # is ever held.
+    def _assign_without_pairs(
+            self, priors: Tensor, num_gts: int, gt_labels: Tensor,
+            ignore_bboxes: Optional[Tensor]) -> AssignResult:
+        """The assignment of an image without anchors or without faces.
+
+        Without faces every anchor is background (``gt_inds`` 0) except
+        those in an ignore region (-1); nothing is compensated.
+
+        Args:
+            priors (Tensor): Shape (P, 4).
+            num_gts (int): G, 0 unless P = 0.
+            gt_labels (Tensor): Shape (G, ).
+            ignore_bboxes (Tensor, optional): Shape (I, 4).
+
+        Returns:
+            :obj:`AssignResult`: with the mining properties: no anchor
+            compensated, ``reg_ious`` and both counts 0.
+        """
+        num_priors = priors.size(0)
+        gt_inds = priors.new_full((num_priors, ), -1, dtype=torch.long)
+        if num_priors > 0:
+            gt_inds[:] = 0
+            ignored = self._ignored_priors(priors, ignore_bboxes)
+            if ignored is not None:
+                gt_inds[ignored] = -1
+        no_faces = gt_inds.new_zeros((num_gts, ))
+        return self._result(
+            num_gts, gt_inds, priors.new_zeros((num_priors, )), gt_labels,
+            MiningProperties(
+                compensated=priors.new_zeros((num_priors, ),
+                                             dtype=torch.bool),
+                reg_ious=priors.new_zeros((num_priors, )),
+                num_matched_stage1=no_faces,
+                num_matched_final=no_faces,
+                num_compensate=self.num_compensate))
+
+    def _match_stage1(self, priors: Tensor, gt_bboxes: Tensor,
+                      ignored: Optional[Tensor],
+                      tiles: List[slice]) -> Tuple[Tensor, Tensor]:
+        """Stage 1: the standard IoU matching on the anchors.
+
+        An anchor whose best face IoU is ``>= pos_iou_thr`` goes to that
+        face, one below ``neg_iou_thr`` (or in its range) is negative, one in
+        between or in an ignore region is ignored; then, with
+        ``match_low_quality``, each face takes its best anchor(s).
+
+        Both (G, P) IoU matrices are computed tile by tile over the anchors
+        and reduced at once: each anchor's best face is complete within its
+        tile, so nothing of size G x P is ever held.
+
+        Args:
+            priors (Tensor): The anchors, shape (P, 4).
+            gt_bboxes (Tensor): The faces, shape (G, 4), G > 0.
+            ignored (Tensor, optional): Bool, shape (P, ): anchors in an
+                ignore region.
+            tiles (list[slice]): Column tiles covering the P anchors.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``gt_inds``, long, shape (P, ): the
+            1-based face of each stage-1 positive, 0 for a negative, -1
+            for an ignored anchor; ``max_overlaps``, float, shape (P, ):
+            each anchor's best face IoU (-1 in an ignore region).
+        """
+        num_gts, num_priors = gt_bboxes.size(0), priors.size(0)
+        gt_inds = priors.new_full((num_priors, ), -1, dtype=torch.long)
         max_overlaps = priors.new_empty((num_priors, ))
         argmax_overlaps = gt_inds.new_empty((num_priors, ))
         gt_max = priors.new_full((num_gts, ), -2.)
@@ -236,12 +322,47 @@ class HAMBoxAssigner(BaseAssigner):
         if self.match_low_quality:
             self._match_low_quality(priors, gt_bboxes, ignored, gt_max,
                                     gt_argmax, gt_inds, tiles)
+        return gt_inds, max_overlaps
 
-        # ---- stage 2: compensate faces with fewer than K anchors ----------
+    @staticmethod
+    def _count_per_face(gt_inds: Tensor, num_gts: int) -> Tensor:
+        """Long, shape (G, ): the anchors of each face in ``gt_inds``."""
+        return torch.bincount(gt_inds[gt_inds > 0] - 1, minlength=num_gts)
+
+    def _compensate(self, reg_bboxes: Tensor, gt_bboxes: Tensor,
+                    gt_inds: Tensor, num_matched_stage1: Tensor,
+                    ignored: Optional[Tensor],
+                    tiles: List[slice]) -> Tuple[Tensor, Tensor, Tensor]:
+        """Stage 2: top up the faces with fewer than K stage-1 anchors.
+
+        Every face with ``D < K`` may take up to ``K - D`` anchors that are
+        neither stage-1 positive nor ignored, whose regressed box has IoU
+        ``>= compensate_iou_thr`` with it; who takes a contested anchor is
+        Algorithm 1's order (:func:`hambox_compensation.compensate`). The
+        regressed IoUs are computed in the same pass over the tiles.
+
+        Args:
+            reg_bboxes (Tensor): The anchors' regressed boxes, shape (P, 4).
+            gt_bboxes (Tensor): The faces, shape (G, 4), G > 0.
+            gt_inds (Tensor): Stage 1's assignment, long, shape (P, ) (see
+                :meth:`_match_stage1`); not modified.
+            num_matched_stage1 (Tensor): D, long, shape (G, ).
+            ignored (Tensor, optional): Bool, shape (P, ).
+            tiles (list[slice]): Column tiles covering the P anchors.
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: the final ``gt_inds`` (long,
+            (P, ): stage 1's with the compensated anchors given their
+            faces), ``compensated`` (bool, (P, )) and ``reg_ious`` (float,
+            (P, )): each anchor's regressed IoU with its face (positives,
+            compensated included) or with its best face (the others).
+        """
+        num_priors = gt_inds.size(0)
+        gt_inds = gt_inds.clone()
+        compensated = gt_inds.new_zeros((num_priors, ), dtype=torch.bool)
+        reg_ious = reg_bboxes.new_zeros((num_priors, ))
         stage1_pos = gt_inds > 0
-        num_matched = torch.bincount(
-            gt_inds[stage1_pos] - 1, minlength=num_gts)
-        need = (self.num_compensate - num_matched).clamp(min=0)
+        need = (self.num_compensate - num_matched_stage1).clamp(min=0)
         needy = (need > 0).nonzero(as_tuple=True)[0]
         eligible = ~stage1_pos
         if ignored is not None:
@@ -271,8 +392,7 @@ class HAMBoxAssigner(BaseAssigner):
             gt_inds[anchors] = faces + 1
             compensated[anchors] = True
             reg_ious[anchors] = ious
-        return self._result(num_gts, gt_inds, max_overlaps, gt_labels,
-                            compensated, reg_ious)
+        return gt_inds, compensated, reg_ious
 
     def _ignored_priors(self, priors: Tensor,
                         ignore_bboxes: Optional[Tensor]) -> Optional[Tensor]:
@@ -318,8 +438,8 @@ class HAMBoxAssigner(BaseAssigner):
 
     @staticmethod
     def _result(num_gts: int, gt_inds: Tensor, max_overlaps: Tensor,
-                gt_labels: Tensor, compensated: Tensor,
-                reg_ious: Tensor) -> AssignResult:
+                gt_labels: Tensor, props: MiningProperties) -> AssignResult:
+        """The :class:`AssignResult`, with ``props`` published in it."""
         labels = gt_inds.new_full(gt_inds.shape, -1)
         pos = gt_inds > 0
         if pos.any():
@@ -329,8 +449,7 @@ class HAMBoxAssigner(BaseAssigner):
             gt_inds=gt_inds,
             max_overlaps=max_overlaps,
             labels=labels)
-        result.set_extra_property('compensated', compensated)
-        result.set_extra_property('reg_ious', reg_ious)
+        publish_mining_properties(result, props)
         return result
 
     def __repr__(self) -> str:
