@@ -4,7 +4,7 @@ from typing import List, Optional, Tuple
 import torch
 from mmdet.models.dense_heads import RetinaHead
 from mmdet.models.task_modules.prior_generators import anchor_inside_flags
-from mmdet.models.utils import multi_apply, unmap
+from mmdet.models.utils import images_to_levels, multi_apply, unmap
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import cat_boxes, get_box_tensor
 from mmdet.utils import InstanceList, OptInstanceList, reduce_mean
@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..losses import (COM_NORMALIZERS, RegressionAwareFocalLoss,
                       com_normalizers)
+from ..task_modules.assigners.mining_properties import mining_properties
 
 
 @MODELS.register_module()
@@ -43,9 +44,18 @@ class HAMBoxHead(RetinaHead):
 
     With any other ``loss_cls`` (e.g. mmdet's ``FocalLoss``), compensated
     anchors are ordinary positives: mining without the new loss, as in the
-    paper's ablation. With an assigner that does not mark compensated
-    anchors (e.g. ``MaxIoUAssigner``), it trains like RetinaHead, except for
-    the distributed averaging of the normaliser.
+    paper's ablation.
+
+    What the head knows of the mining comes from the assigner's
+    :class:`AssignResult` alone, read by :func:`mining_properties` (module
+    ``hambox_mmdet.models.task_modules.assigners.mining_properties``, which
+    documents the keys and shapes): the compensated-anchor mask, the
+    regressed IoUs, each face's anchor counts before and after
+    compensation, and K, published by :class:`HAMBoxAssigner`. An assigner
+    that publishes none of them (e.g. ``MaxIoUAssigner``,
+    :class:`LevelATSSAssigner`) compensated nothing: the head then trains
+    like RetinaHead, except for the distributed averaging of the
+    normaliser, and records no mining statistics.
 
     The loss dict also logs ``num_pos_norm`` and ``num_pos_com``, the
     stage-1 and compensated positives per image, and, with the
@@ -53,8 +63,8 @@ class HAMBoxHead(RetinaHead):
     ``bbox_stage1`` and ``bbox_com``, each divided by all positives whatever
     ``com_normalizer`` is, so that loss curves of different runs compare
     like for like (in the ``'joint'`` form they add up to the two losses).
-    With an assigner that has ``num_compensate`` (K), every call also
-    records in mmengine's
+    With an assigner that publishes the mining properties (and so K), every
+    call also records in mmengine's
     :class:`MessageHub` (hence the log, ``vis_data/scalars.json`` and
     TensorBoard) these statistics of the batch, pooled over its images:
 
@@ -141,23 +151,22 @@ class HAMBoxHead(RetinaHead):
                                           self.bbox_coder.encode_size)
             for b in bbox_preds
         ], 1)
-        if batch_gt_instances_ignore is None:
-            batch_gt_instances_ignore = [None] * num_imgs
 
-        (labels, label_weights, bbox_targets, bbox_weights, compensated,
-         reg_ious, sampling_results, face_stats) = multi_apply(
-             self._get_targets_single, [flat_anchors] * num_imgs,
-             [torch.cat(flags) for flags in valid_flag_list],
-             list(flat_reg.detach()), batch_gt_instances, batch_img_metas,
-             batch_gt_instances_ignore,
-             num_level_anchors=[len(a) for a in anchor_list[0]])
-        self._raw_positive_infos.update(sampling_results=sampling_results)
-        labels = torch.cat(labels)  # (B * N, )
-        label_weights = torch.cat(label_weights)
-        bbox_targets = torch.cat(bbox_targets)
-        bbox_weights = torch.cat(bbox_weights)
-        compensated = torch.cat(compensated)
-        reg_ious = torch.cat(reg_ious)
+        (labels_list, label_weights_list, bbox_targets_list,
+         bbox_weights_list, _, compensated_list, reg_ious_list,
+         num_matched_stage1_list, num_matched_final_list,
+         num_compensate) = self.get_targets(flat_reg, anchor_list,
+                                            valid_flag_list,
+                                            batch_gt_instances,
+                                            batch_img_metas,
+                                            batch_gt_instances_ignore)
+        # per anchor of the batch, (B * N, ...), images major
+        labels = self._levels_to_batch(labels_list)
+        label_weights = self._levels_to_batch(label_weights_list)
+        bbox_targets = self._levels_to_batch(bbox_targets_list)
+        bbox_weights = self._levels_to_batch(bbox_weights_list)
+        compensated = self._levels_to_batch(compensated_list)
+        reg_ious = self._levels_to_batch(reg_ious_list)
         positive = bbox_weights.sum(dim=-1) > 0
         stage1_pos = positive & ~compensated
 
@@ -165,7 +174,7 @@ class HAMBoxHead(RetinaHead):
         flat_reg = flat_reg.reshape(-1, self.bbox_coder.encode_size)
         box_args = (flat_reg, flat_anchors, bbox_targets, bbox_weights)
         terms = {}
-        if isinstance(self.loss_cls, RegressionAwareFocalLoss):
+        if self._regression_aware:
             loss_cls, loss_bbox, _, terms = self._regression_aware_losses(
                 flat_cls, labels, label_weights, compensated, reg_ious,
                 stage1_pos, box_args)
@@ -174,15 +183,32 @@ class HAMBoxHead(RetinaHead):
             loss_cls = self.loss_cls(
                 flat_cls, labels, label_weights, avg_factor=num_pos)
             loss_bbox = self._box_loss(positive, num_pos, *box_args)
-        self._record_mining_stats(
-            torch.stack(face_stats).sum(0), compensated, reg_ious, labels,
-            label_weights, num_imgs)
+        if num_compensate is not None:  # the assigner mines
+            self._record_mining_stats(num_matched_stage1_list,
+                                      num_matched_final_list, num_compensate,
+                                      compensated, reg_ious, labels,
+                                      label_weights, num_imgs)
         return dict(
             loss_cls=loss_cls,
             loss_bbox=loss_bbox,
             num_pos_norm=stage1_pos.sum().float() / num_imgs,
             num_pos_com=compensated.sum().float() / num_imgs,
             **terms)
+
+    @property
+    def _regression_aware(self) -> bool:
+        """Whether ``loss_cls`` is :class:`RegressionAwareFocalLoss`, which
+        treats compensated anchors apart; any other loss treats them as
+        ordinary positives."""
+        return isinstance(self.loss_cls, RegressionAwareFocalLoss)
+
+    @staticmethod
+    def _levels_to_batch(level_targets: List[Tensor]) -> Tensor:
+        """Per level (B, N_l, ...) -> (B * N, ...), images major, each
+        image's anchors in ``get_anchors``' order (undoes
+        ``images_to_levels``)."""
+        targets = torch.cat(level_targets, 1)
+        return targets.reshape(-1, *targets.shape[2:])
 
     def _regression_aware_losses(self, flat_cls: Tensor, labels: Tensor,
                                  label_weights: Tensor, compensated: Tensor,
@@ -236,25 +262,31 @@ class HAMBoxHead(RetinaHead):
                  for k, v in parts.items()}
         return per_anchor.sum(), bbox_stage1 + bbox_com, parts, terms
 
-    def _record_mining_stats(self, face_stats: Tensor, compensated: Tensor,
+    def _record_mining_stats(self, num_matched_stage1: List[Tensor],
+                             num_matched_final: List[Tensor],
+                             num_compensate: int, compensated: Tensor,
                              reg_ious: Tensor, labels: Tensor,
                              label_weights: Tensor, num_imgs: int) -> None:
         """Record the batch's mining statistics in the MessageHub.
 
         Args:
-            face_stats (Tensor): Shape (3, ): faces, faces with D < K before
-                compensation and after, summed over the batch.
+            num_matched_stage1, num_matched_final (list[Tensor]): Per image,
+                shape (num_gts, ): each face's anchors before and after
+                compensation, as the assigner published them.
+            num_compensate (int): K.
             compensated, reg_ious, labels, label_weights (Tensor): Per
                 anchor of the batch, shape (B * N, ).
             num_imgs (int): B.
         """
-        if getattr(self.assigner, 'num_compensate', None) is None:
-            return
-        num_faces, below_stage1, below_final = face_stats.tolist()
+        stage1 = torch.cat(num_matched_stage1)
+        num_faces = stage1.numel()
+        below_stage1 = int((stage1 < num_compensate).sum())
+        below_final = int((torch.cat(num_matched_final)
+                           < num_compensate).sum())
         num_comp = int(compensated.sum())
         comp_iou = reg_ious[compensated].sum().item() / max(num_comp, 1)
         ignored = 0
-        if isinstance(self.loss_cls, RegressionAwareFocalLoss):
+        if self._regression_aware:
             ignored = int((self.loss_cls.ignored_negatives(
                 labels, self.num_classes, compensated, reg_ious)
                            & (label_weights > 0)).sum())
@@ -286,23 +318,106 @@ class HAMBoxHead(RetinaHead):
             pred, bbox_targets[inds], bbox_weights[inds],
             avg_factor=avg_factor)
 
+    def get_targets(self,
+                    bbox_preds: Tensor,
+                    anchor_list: List[List[Tensor]],
+                    valid_flag_list: List[List[Tensor]],
+                    batch_gt_instances: InstanceList,
+                    batch_img_metas: List[dict],
+                    batch_gt_instances_ignore: OptInstanceList = None,
+                    unmap_outputs: bool = True,
+                    return_sampling_results: bool = False) -> tuple:
+        """:meth:`AnchorHead.get_targets`, with the regression output for
+        the assigner, and the mining of each image.
+
+        As mmdet's TOODHead does, the extra input comes first and the
+        returns are :class:`AnchorHead`'s followed by the extras.
+
+        Args:
+            bbox_preds (Tensor): The regression output, shape
+                (B, N, encode_size), each image's anchors in ``anchor_list``'s
+                order; detached here.
+            anchor_list, valid_flag_list, batch_gt_instances,
+            batch_img_metas, batch_gt_instances_ignore, unmap_outputs,
+            return_sampling_results: As in :meth:`AnchorHead.get_targets`.
+
+        Returns:
+            tuple: :meth:`AnchorHead.get_targets`' returns: ``labels_list``,
+            ``label_weights_list``, ``bbox_targets_list``,
+            ``bbox_weights_list`` (per level, (B, N_l, ...)), ``avg_factor``
+            (the positives, as the sampler counts them: compensated
+            included), and ``sampling_results_list`` if
+            ``return_sampling_results``; then the mining of the batch (see
+            :func:`mining_properties`; all-False / 0 / ``None`` for an
+            assigner that does not mine):
+
+            - ``compensated_list`` (list[Tensor]): per level, bool,
+              (B, N_l): anchors made positive by compensation;
+            - ``reg_ious_list`` (list[Tensor]): per level, (B, N_l): the
+              regressed IoU of each anchor with its face (positives) or its
+              best face (others);
+            - ``num_matched_stage1_list``, ``num_matched_final_list``
+              (list[Tensor]): per image, long, (num_gts, ): each face's
+              anchors before and after compensation;
+            - ``num_compensate`` (int | None): K; None where the assigner
+              does not mine.
+        """
+        num_imgs = len(batch_img_metas)
+        assert len(anchor_list) == len(valid_flag_list) == num_imgs
+        assert bbox_preds.size(0) == num_imgs
+        if batch_gt_instances_ignore is None:
+            batch_gt_instances_ignore = [None] * num_imgs
+        num_level_anchors = [anchors.size(0) for anchors in anchor_list[0]]
+        results = multi_apply(
+            self._get_targets_single,
+            list(bbox_preds.detach()),
+            [cat_boxes(anchors) for anchors in anchor_list],
+            [torch.cat(flags) for flags in valid_flag_list],
+            batch_gt_instances,
+            batch_img_metas,
+            batch_gt_instances_ignore,
+            unmap_outputs=unmap_outputs,
+            num_level_anchors=num_level_anchors)
+        (all_labels, all_label_weights, all_bbox_targets, all_bbox_weights,
+         _, _, sampling_results_list, all_compensated, all_reg_ious,
+         num_matched_stage1_list, num_matched_final_list,
+         num_compensate_list) = results
+        if len(set(num_compensate_list)) != 1:
+            raise ValueError('the assigner published different K '
+                             f'(num_compensate) per image: '
+                             f'{num_compensate_list}')
+        avg_factor = sum(r.avg_factor for r in sampling_results_list)
+        self._raw_positive_infos.update(sampling_results=sampling_results_list)
+        res = tuple(
+            images_to_levels(targets, num_level_anchors)
+            for targets in (all_labels, all_label_weights, all_bbox_targets,
+                            all_bbox_weights)) + (avg_factor, )
+        if return_sampling_results:
+            res = res + (sampling_results_list, )
+        return res + (images_to_levels(all_compensated, num_level_anchors),
+                      images_to_levels(all_reg_ious, num_level_anchors),
+                      num_matched_stage1_list, num_matched_final_list,
+                      num_compensate_list[0])
+
     def _get_targets_single(self,
+                            flat_deltas: Tensor,
                             flat_anchors: Tensor,
                             valid_flags: Tensor,
-                            flat_deltas: Tensor,
                             gt_instances: InstanceData,
                             img_meta: dict,
                             gt_instances_ignore: Optional[InstanceData] = None,
                             unmap_outputs: bool = True,
                             num_level_anchors: Optional[List[int]] = None
-                            ) -> Tuple:
-        """Targets of one image, with the regressed boxes for the assigner.
+                            ) -> tuple:
+        """:meth:`AnchorHead._get_targets_single`, with the regressed boxes
+        for the assigner, and the image's mining.
 
         Args:
+            flat_deltas (Tensor): The extra input: the detached regression
+                output of the image, shape (N, encode_size), in the anchors'
+                order.
             flat_anchors (Tensor): All levels' anchors, shape (N, 4).
             valid_flags (Tensor): Bool, shape (N, ).
-            flat_deltas (Tensor): The detached regression output of the
-                image, shape (N, encode_size), in the anchors' order.
             gt_instances (:obj:`InstanceData`): ``bboxes``, ``labels``.
             img_meta (dict): Meta information of the image.
             gt_instances_ignore (:obj:`InstanceData`, optional): ``bboxes``
@@ -315,12 +430,16 @@ class HAMBoxHead(RetinaHead):
                 :class:`LevelATSSAssigner` need.
 
         Returns:
-            tuple: per anchor ``labels`` (N, ), ``label_weights`` (N, ),
-            ``bbox_targets`` (N, 4), ``bbox_weights`` (N, 4),
-            ``compensated`` (N, ) bool, ``reg_ious`` (N, ), the
-            ``sampling_result``, and ``face_stats`` (3, ): the number of
-            faces, of faces with fewer than K stage-1 anchors, and of faces
-            with fewer than K anchors after compensation.
+            tuple: :meth:`AnchorHead._get_targets_single`'s returns,
+            ``labels`` (N, ), ``label_weights`` (N, ), ``bbox_targets``
+            (N, 4), ``bbox_weights`` (N, 4), ``pos_inds``, ``neg_inds``,
+            ``sampling_result``; then the image's
+            :class:`MiningProperties` as read by
+            :func:`mining_properties`: ``compensated`` (N, ) bool,
+            ``reg_ious`` (N, ) (both over all N anchors with
+            ``unmap_outputs``, else over those inside the image),
+            ``num_matched_stage1`` and ``num_matched_final`` (num_gts, )
+            long, and ``num_compensate`` (int | None).
         """
         inside_flags = anchor_inside_flags(flat_anchors, valid_flags,
                                            img_meta['img_shape'][:2],
@@ -347,6 +466,7 @@ class HAMBoxHead(RetinaHead):
                                              gt_instances_ignore)
         sampling_result = self.sampler.sample(assign_result, pred_instances,
                                               gt_instances)
+        mining = mining_properties(assign_result)
 
         num_valid = anchors.shape[0]
         target_dim = gt_instances.bboxes.size(-1) if self.reg_decoded_bbox \
@@ -357,13 +477,7 @@ class HAMBoxHead(RetinaHead):
                                   self.num_classes,
                                   dtype=torch.long)
         label_weights = anchors.new_zeros(num_valid, dtype=torch.float)
-        compensated = assign_result.get_extra_property('compensated')
-        if compensated is None:
-            compensated = anchors.new_zeros(num_valid, dtype=torch.bool)
-        reg_ious = assign_result.get_extra_property('reg_ious')
-        if reg_ious is None:
-            reg_ious = anchors.new_zeros(num_valid)
-        face_stats = self._face_stats(assign_result, compensated)
+        compensated, reg_ious = mining.compensated, mining.reg_ious
 
         pos_inds = sampling_result.pos_inds
         neg_inds = sampling_result.neg_inds
@@ -392,18 +506,7 @@ class HAMBoxHead(RetinaHead):
             compensated = unmap(compensated.float(), num_total,
                                 inside_flags).bool()
             reg_ious = unmap(reg_ious, num_total, inside_flags)
-        return (labels, label_weights, bbox_targets, bbox_weights,
-                compensated, reg_ious, sampling_result, face_stats)
-
-    def _face_stats(self, assign_result, compensated: Tensor) -> Tensor:
-        """Faces, faces with D < K before and after compensation: (3, )."""
-        k = getattr(self.assigner, 'num_compensate', 0)
-        gt_inds, num_gts = assign_result.gt_inds, assign_result.num_gts
-        pos = gt_inds > 0
-        stage1 = torch.bincount(
-            gt_inds[pos & ~compensated] - 1, minlength=num_gts)
-        final = torch.bincount(gt_inds[pos] - 1, minlength=num_gts)
-        return torch.stack([
-            stage1.new_tensor(num_gts), (stage1 < k).sum(),
-            (final < k).sum()
-        ])
+        return (labels, label_weights, bbox_targets, bbox_weights, pos_inds,
+                neg_inds, sampling_result, compensated, reg_ious,
+                mining.num_matched_stage1, mining.num_matched_final,
+                mining.num_compensate)
