@@ -1,6 +1,7 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-"""Shared fixtures: the real WIDER FACE material in ../shared, when present,
-and the generated tiny face set (``tools/misc/make_tiny_widerface.py``)."""
+"""Shared fixtures: every component registered (autouse), the real WIDER
+FACE material in ../shared, when present, and the generated tiny face set
+(``tools/misc/make_tiny_widerface.py``)."""
 import importlib.util
 import os
 from pathlib import Path
@@ -12,6 +13,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDER_ROOT = Path(
     os.environ.get('HAMBOX_SHARED_WIDERFACE',
                    REPO_ROOT.parent / 'shared' / 'data' / 'widerface'))
+
+
+@pytest.fixture(scope='session', autouse=True)
+def registered_modules() -> None:
+    """mmdet's and HAMBox's components in mmdet's registries for every test
+    (``import hambox_mmdet`` registers nothing: OpenMMLab's
+    ``register_all_modules``); the default scope is left alone, tests and
+    Runners set their own. Fresh-interpreter tests check the registration
+    itself (tests/test_utils/test_registration.py)."""
+    from hambox_mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
 
 
 @pytest.fixture(scope='session')

@@ -1,6 +1,9 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
-"""mmengine Runner checkpoints load under torch's weights_only check after
-``import hambox_mmdet``, and anything else pickled is still refused."""
+"""mmengine Runner checkpoints load under torch's weights_only check once
+``register_mmengine_safe_globals()`` ran (``register_all_modules()`` and
+``import hambox_mmdet.models`` call it; tests/test_utils/test_registration.py
+checks those in fresh interpreters), and anything else pickled is still
+refused."""
 import pickle
 
 import pytest
@@ -11,9 +14,21 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
-import hambox_mmdet  # noqa: F401
 from hambox_mmdet.utils import (history_buffer_getattr,
                                 register_mmengine_safe_globals)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def allow_list():
+    register_mmengine_safe_globals()
+
+
+def test_registering_twice_adds_nothing():
+    register_mmengine_safe_globals()
+    allowed = torch.serialization.get_safe_globals()
+    assert register_mmengine_safe_globals()
+    assert sorted(map(str, torch.serialization.get_safe_globals())) == \
+        sorted(map(str, allowed))
 
 
 class ToyModel(BaseModel):
