@@ -226,7 +226,9 @@ if [ "$INSTALL" = 1 ]; then
 fi
 for cfg in configs/hambox/hambox_r50_fpn_widerface.py configs/baselines/retinanet_r50_fpn_face_widerface.py \
            configs/hambox/hambox_r18_fpn_tiny_widerface.py configs/baselines/retinanet_r18_fpn_tiny_widerface.py \
-           benchmarks/gpu_suite.py benchmarks/ablation_real_wider.py benchmarks/bench_assigner.py \
+           benchmarks/gpu_suite.py benchmarks/gpu_suite_env.py benchmarks/gpu_suite_assigner.py \
+           benchmarks/gpu_suite_train_step.py benchmarks/gpu_suite_inference.py \
+           benchmarks/gpu_suite_report.py benchmarks/ablation_real_wider.py benchmarks/bench_assigner.py \
            benchmarks/bench_train_step.py benchmarks/timing.py; do
   [ -f "$ROOT/$cfg" ] || problems+=("missing $cfg")
 done
