@@ -40,6 +40,15 @@ def save(report: dict, json_path=None, markdown_path=None) -> None:
                 f.write(text)
 
 
+def budget_text(budget: dict) -> str:
+    """The ablation's budget in words: iterations, and minutes only where a
+    wall-clock cap was set (the default run is iteration-matched)."""
+    if budget.get('minutes') is None:
+        return f"{budget['iters']} iterations (iteration-matched)"
+    return (f"{budget['iters']} iterations / {budget['minutes']} minutes "
+            '(whichever first)')
+
+
 def markdown(report: dict) -> str:
     """The Markdown tables of every section present in ``report``."""
     out = ['# GPU suite' if report.get('device', '').startswith('cuda')
@@ -101,8 +110,8 @@ def markdown(report: dict) -> str:
                 f"{ab['train_images']['used']} train images, "
                 f"{ab['val_images']['evaluated']} val images "
                 '(only_present_images=True: not comparable with full val); '
-                f"budget per run: {b['iters']} iterations / {b['minutes']} "
-                f"minutes (whichever first), batch {b['batch_size']}.", '',
+                f'budget per run: {budget_text(b)}, '
+                f"batch {b['batch_size']}.", '',
                 ab['markdown']]
     elif report.get('ablation_error'):
         out += ['', f"## Ablation\n\n{report['ablation_error']}"]

@@ -94,3 +94,11 @@ def test_report_tables_and_files(tmp_path):
     report_module.save(report, str(out_json))  # makes the folders
     assert json.loads(out_json.read_text()) == report
     assert not (tmp_path / 'deep' / 'er' / 'r.md').exists()
+
+
+def test_budget_says_minutes_only_when_capped():
+    report = load('gpu_suite_report')
+    assert report.budget_text(dict(iters=300, minutes=None)) == \
+        '300 iterations (iteration-matched)'
+    assert report.budget_text(dict(iters=300, minutes=4.0)) == \
+        '300 iterations / 4.0 minutes (whichever first)'
