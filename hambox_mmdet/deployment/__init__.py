@@ -2,9 +2,10 @@
 """Deployment: a torch-free face detector on onnxruntime.
 
 ``from hambox_mmdet.deployment import ONNXFaceDetector`` imports only
-numpy, OpenCV and (when a detector is created) onnxruntime: importing this
-subpackage first does not load torch, mmcv or mmdet (see
-``hambox_mmdet/_import_mode.py``). Export a model with
+numpy, OpenCV and (when a detector is created) onnxruntime: no module of
+this subpackage, nor the package's ``__init__``, imports torch, mmcv or
+mmdet (``tests/test_deployment/test_torch_free.py`` checks it in a fresh
+interpreter), and importing it registers nothing. Export a model with
 ``tools/deployment/export_onnx.py``.
 """
 from .onnx_detector import (METADATA_FORMAT, METADATA_KEY, ONNXFaceDetector,
