@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / 'configs' / 'hambox' / 'hambox_r18_fpn_tiny_widerface.py'
 STATS = ('hambox/compensated_per_img', 'hambox/faces_below_k_stage1',
          'hambox/faces_below_k_final', 'hambox/compensated_reg_iou',
