@@ -1,10 +1,9 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """AFW / PASCAL Face AP (Mathias et al. toolkit) as an mmengine metric."""
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence
+from typing import Dict, Optional, Tuple
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmdet.registry import METRICS
@@ -14,7 +13,8 @@ from ..face_eval import evaluate as evaluate_face_eval
 from ..face_eval import load_ground_truth as load_face_eval_gt
 from ..face_eval import plot_curves as plot_face_eval_curves
 from ..face_eval import write_predictions as write_face_eval_predictions
-from .predictions import predicted_boxes, sample_dict
+from .base_face_metric import BaseFaceMetric
+from .predictions import predicted_boxes
 
 
 def _dataset_name(ann_file: str) -> str:
@@ -27,7 +27,7 @@ def _dataset_name(ann_file: str) -> str:
 
 
 @METRICS.register_module()
-class FaceEvalMetric(BaseMetric):
+class FaceEvalMetric(BaseFaceMetric):
     """AFW or PASCAL Face AP, exactly as the toolkit of Mathias et al.
     (ECCV 2014) that papers quote (see
     :mod:`hambox_mmdet.evaluation.face_eval`).
@@ -77,6 +77,8 @@ class FaceEvalMetric(BaseMetric):
                  prefix: Optional[str] = None) -> None:
         ann_file = str(Path(str(ann_file)).expanduser())
         super().__init__(
+            outfile=outfile,
+            plot_file=plot_file,
             collect_device=collect_device,
             prefix=prefix or _dataset_name(ann_file))
         check_eval_args(iou_thr, num_calib_iters)
@@ -84,71 +86,67 @@ class FaceEvalMetric(BaseMetric):
         self.min_size = min_size
         self.iou_thr = iou_thr
         self.num_calib_iters = num_calib_iters
-        self.outfile = outfile
-        self.plot_file = plot_file
-        self._gt: Optional[FaceEvalGT] = None
 
     @property
-    def gt(self) -> FaceEvalGT:
-        """The ground truth, loaded on first use."""
-        if self._gt is None:
-            self._gt = load_face_eval_gt(self.ann_file, self.min_size)
-        return self._gt
+    def log_name(self) -> str:
+        """The metric's prefix (``'afw'``, ``'pascal'``)."""
+        return self.prefix
 
-    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Keep ``(image name, scores (P, ), boxes (P, 4))`` per sample.
+    def load_ground_truth(self) -> FaceEvalGT:
+        """The annotation file's faces."""
+        return load_face_eval_gt(self.ann_file, self.min_size)
 
-        ``pred_instances.bboxes`` are ``x1 y1 x2 y2``, ``scores`` (P, ).
-        """
-        for data_sample in map(sample_dict, data_samples):
-            boxes, scores = predicted_boxes(data_sample)
-            self.results.append((Path(data_sample['img_path']).name, scores,
-                                 boxes))
+    def sample_result(self, data_sample: dict) -> tuple:
+        """``(image name, scores (P, ), boxes (P, 4))``;
+        ``pred_instances.bboxes`` are ``x1 y1 x2 y2``, ``scores`` (P, )."""
+        boxes, scores = predicted_boxes(data_sample)
+        return Path(data_sample['img_path']).name, scores, boxes
 
-    def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Evaluate the collected predictions.
+    def result_key(self, item: tuple) -> str:
+        """The toolkit's image key of the image name."""
+        return image_key(item[0])
 
-        Returns:
-            dict[str, float]: ``{'ap': AP, 'ap_calibrated': AP}`` in [0, 1].
-        """
-        logger: MMLogger = MMLogger.get_current_instance()
-        seen = set()
-        img_keys, counts, scores, boxes = [], [], [], []
-        duplicates = 0
-        for name, sc, bx in results:
-            key = image_key(name)
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-            img_keys.append(key)
-            counts.append(len(sc))
-            scores.append(sc)
-            boxes.append(bx)
-        if duplicates:
-            logger.warning(f'{self.prefix}: {duplicates} duplicate '
-                           'prediction(s) for an image already seen; kept '
-                           'the first')
+    def collect_predictions(
+            self, results: list,
+            logger: MMLogger) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first prediction of each image as the toolkit's rows: image
+        keys (D, ), scores (D, ) and boxes (D, 4)."""
+        first = self.first_per_image(results, logger)
+        scores = [sc for _, sc, _ in first.values()]
+        boxes = [bx for _, _, bx in first.values()]
+        counts = [len(sc) for sc in scores]
+        keys = np.repeat(np.array(list(first), dtype=str), counts)
         scores = np.concatenate(scores) if scores else np.zeros(0)
         boxes = np.concatenate(boxes) if boxes else np.zeros((0, 4))
-        keys = np.repeat(np.array(img_keys, dtype=str), counts)
-        if self.outfile is not None:
-            write_face_eval_predictions(self.outfile, keys, scores, boxes)
-            logger.info(f'{self.prefix}: detections written to '
-                        f'{self.outfile}')
-        result = evaluate_face_eval(
+        return keys, scores, boxes
+
+    def write_outfile(self, preds: tuple, logger: MMLogger) -> None:
+        """The toolkit's text layout, ``image score x1 y1 x2 y2``."""
+        write_face_eval_predictions(self.outfile, *preds)
+        logger.info(f'{self.prefix}: detections written to {self.outfile}')
+
+    def evaluate_predictions(self, preds: tuple,
+                             logger: MMLogger) -> FaceEvalResult:
+        keys, scores, boxes = preds
+        return evaluate_face_eval(
             self.gt,
             image_indices(self.gt, keys),
             scores,
             boxes,
             iou_thr=self.iou_thr,
             num_calib_iters=self.num_calib_iters)
+
+    def report_result(self, result: FaceEvalResult, preds: tuple,
+                      logger: MMLogger) -> None:
         logger.info(self.summary(result, self.prefix.upper()))
-        if self.plot_file is not None:
-            plot_face_eval_curves(result, self.plot_file,
-                                  self.prefix.upper())
-            logger.info(f'{self.prefix}: PR curves saved to '
-                        f'{self.plot_file}')
+
+    def plot_result(self, result: FaceEvalResult, logger: MMLogger) -> None:
+        plot_face_eval_curves(result, self.plot_file, self.prefix.upper())
+        logger.info(f'{self.prefix}: PR curves saved to {self.plot_file}')
+
+    def to_metrics(self, result: FaceEvalResult, preds: tuple,
+                   logger: MMLogger) -> Dict[str, float]:
+        """``{'ap': AP, 'ap_calibrated': AP}`` in [0, 1]."""
         return dict(ap=result.ap, ap_calibrated=result.ap_calibrated)
 
     @staticmethod

@@ -2,22 +2,22 @@
 """FDDB true positive rates at 1,000 / 2,000 false positives as an mmengine
 metric."""
 from pathlib import PurePosixPath
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmdet.registry import METRICS
-from ..fddb import FDDBGroundTruth
+from ..fddb import FDDBGroundTruth, FDDBResult
 from ..fddb import evaluate as evaluate_fddb
 from ..fddb import load_ground_truth as load_fddb_folds
 from ..fddb import plot_curves as plot_fddb_curves
 from ..fddb import read_image_sizes
 from ..fddb import write_predictions as write_fddb_predictions
-from ..fddb.predictions import normalise_key
 from ..fddb.matching import check_matching
-from .predictions import predicted_boxes, sample_dict, xywh_score
+from ..fddb.predictions import normalise_key
+from .base_face_metric import BaseFaceMetric
+from .predictions import predicted_boxes, xywh_score
 
 
 def fddb_image_key(data_sample: dict) -> str:
@@ -32,7 +32,7 @@ def fddb_image_key(data_sample: dict) -> str:
 
 
 @METRICS.register_module()
-class FDDBMetric(BaseMetric):
+class FDDBMetric(BaseFaceMetric):
     """The official FDDB evaluation: discrete and continuous ROC over the
     evaluated folds (see :mod:`hambox_mmdet.evaluation.fddb.matching`).
 
@@ -67,6 +67,7 @@ class FDDBMetric(BaseMetric):
     """
 
     default_prefix: Optional[str] = 'fddb'
+    benchmark = 'FDDB'
 
     def __init__(self,
                  folds_dir: str,
@@ -79,56 +80,47 @@ class FDDBMetric(BaseMetric):
                  matching: str = 'official',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(
+            outfile=outfile,
+            plot_file=plot_file,
+            collect_device=collect_device,
+            prefix=prefix)
         self.folds_dir = folds_dir
         self.folds = folds
         self.images_dir = images_dir
         self.fp_points = tuple(int(n) for n in fp_points)
-        self.outfile = outfile
         self.roc_prefix = roc_prefix
-        self.plot_file = plot_file
         self.matching = check_matching(matching)
-        self._gt: Optional[FDDBGroundTruth] = None
 
-    @property
-    def gt(self) -> FDDBGroundTruth:
-        """The ground truth of the folds, read on first use."""
-        if self._gt is None:
-            self._gt = load_fddb_folds(self.folds_dir, self.folds)
-        return self._gt
+    def load_ground_truth(self) -> FDDBGroundTruth:
+        """The ground truth of the folds."""
+        return load_fddb_folds(self.folds_dir, self.folds)
 
-    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Keep ``(key, (h, w), (K, 5) left top width height score)``.
+    def sample_result(self, sample: dict) -> tuple:
+        """``(key, (h, w), (K, 5) left top width height score)``."""
+        dets = xywh_score(*predicted_boxes(sample))
+        shape = sample.get('ori_shape')
+        shape = tuple(int(v) for v in shape[:2]) if shape else None
+        return fddb_image_key(sample), shape, dets
 
-        ``pred_instances.bboxes`` are ``x1 y1 x2 y2`` in original image
-        coordinates (mmdet's test loop predicts with ``rescale=True``).
-        """
-        for sample in map(sample_dict, data_samples):
-            dets = xywh_score(*predicted_boxes(sample))
-            shape = sample.get('ori_shape')
-            shape = tuple(int(v) for v in shape[:2]) if shape else None
-            self.results.append((fddb_image_key(sample), shape, dets))
-
-    def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Evaluate the collected detections over the folds."""
-        logger: MMLogger = MMLogger.get_current_instance()
+    def collect_predictions(
+        self, results: list, logger: MMLogger
+    ) -> Tuple[Dict[str, np.ndarray], np.ndarray, list]:
+        """The first detections of each image of the folds, the image
+        sizes (M, 2) ``height width`` and the images without a
+        prediction."""
         gt = self.gt
-        dets: Dict[str, np.ndarray] = {}
-        shapes: Dict[str, tuple] = {}
         folds = 'all folds' if self.folds is None else f'folds {self.folds}'
-        duplicates = 0
-        for key, shape, boxes in results:
+
+        def check(key: str) -> None:
             if key not in gt.key_to_index:
                 raise ValueError(
                     f'FDDBMetric: prediction for {key!r}, which is not in '
                     f'{folds} of {self.folds_dir}')
-            if key in dets:
-                duplicates += 1
-                continue
-            dets[key], shapes[key] = boxes, shape
-        if duplicates:
-            logger.warning(f'FDDB: {duplicates} duplicate prediction(s) for '
-                           'an image already seen; kept the first')
+
+        first = self.first_per_image(results, logger, check)
+        dets = {key: boxes for key, (_, _, boxes) in first.items()}
+        shapes = {key: shape for key, (_, shape, _) in first.items()}
         missing = [k for k in gt.image_keys if k not in dets]
         if self.images_dir is not None:
             sizes = read_image_sizes(self.images_dir, gt.image_keys)
@@ -140,21 +132,40 @@ class FDDBMetric(BaseMetric):
             # does not change any overlap
             sizes = np.array([shapes.get(k, (1, 1)) for k in gt.image_keys],
                              dtype=np.int64).reshape(-1, 2)
-        if self.outfile is not None:
-            write_fddb_predictions(self.outfile, dets, gt.image_keys)
-            logger.info(f'FDDB detections written to {self.outfile}')
-        result = evaluate_fddb(dets, gt, sizes, matching=self.matching)
+        return dets, sizes, missing
+
+    def write_outfile(self, preds: tuple, logger: MMLogger) -> None:
+        """The detections in the official layout, every image of the folds
+        in fold order."""
+        write_fddb_predictions(self.outfile, preds[0], self.gt.image_keys)
+        logger.info(f'FDDB detections written to {self.outfile}')
+
+    def evaluate_predictions(self, preds: tuple,
+                             logger: MMLogger) -> FDDBResult:
+        dets, sizes, _ = preds
+        return evaluate_fddb(dets, self.gt, sizes, matching=self.matching)
+
+    def report_result(self, result: FDDBResult, preds: tuple,
+                      logger: MMLogger) -> None:
+        """The TPRs, the images without a prediction and, with
+        ``roc_prefix``, the official ROC files."""
         logger.info(f'FDDB (official protocol, {self.matching} matching)\n'
                     + result.summary(self.fp_points))
+        missing = preds[2]
         if missing:
             logger.warning(
-                f'FDDB: {len(missing)} of {len(gt)} images of the folds had '
-                'no prediction; their faces count as missed')
+                f'FDDB: {len(missing)} of {len(self.gt)} images of the folds '
+                'had no prediction; their faces count as missed')
         if self.roc_prefix is not None:
             result.save_roc(self.roc_prefix)
-        if self.plot_file is not None:
-            plot_fddb_curves(result, self.plot_file)
-            logger.info(f'FDDB ROC curves saved to {self.plot_file}')
+
+    def plot_result(self, result: FDDBResult, logger: MMLogger) -> None:
+        plot_fddb_curves(result, self.plot_file)
+        logger.info(f'FDDB ROC curves saved to {self.plot_file}')
+
+    def to_metrics(self, result: FDDBResult, preds: tuple,
+                   logger: MMLogger) -> Dict[str, float]:
+        """``{kind}_tpr@{n}fp`` for each of ``fp_points``."""
         out = {}
         for n in self.fp_points:
             for kind in ('discrete', 'continuous'):

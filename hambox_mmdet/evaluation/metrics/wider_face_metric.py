@@ -2,20 +2,20 @@
 """WIDER FACE Easy / Medium / Hard AP as an mmengine metric."""
 import math
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmdet.registry import METRICS
-from ..wider import IOU_ARITH_MODES, WiderEvalResult, WiderFaceGT
+from ..wider import (IOU_ARITH_MODES, WiderEvalResult, WiderFaceGT,
+                     check_pred_dir)
 from ..wider import evaluate as evaluate_wider
 from ..wider import load_ground_truth as load_wider_gt
 from ..wider import plot_curves as plot_wider_curves
-from ..wider import check_pred_dir
 from ..wider import write_predictions as write_wider_predictions
-from .predictions import predicted_boxes, sample_dict, xywh_score
+from .base_face_metric import BaseFaceMetric
+from .predictions import predicted_boxes, xywh_score
 
 
 def wider_image_key(img_path: str) -> str:
@@ -25,7 +25,7 @@ def wider_image_key(img_path: str) -> str:
 
 
 @METRICS.register_module()
-class WIDERFaceMetric(BaseMetric):
+class WIDERFaceMetric(BaseFaceMetric):
     """The official WIDER FACE val evaluation (Easy / Medium / Hard AP).
 
     Predictions are matched against the official evaluation ground truth
@@ -80,6 +80,7 @@ class WIDERFaceMetric(BaseMetric):
     """
 
     default_prefix: Optional[str] = 'widerface'
+    benchmark = 'WIDER FACE'
 
     def __init__(self,
                  gt_dir: Optional[str],
@@ -91,7 +92,11 @@ class WIDERFaceMetric(BaseMetric):
                  outer_face_recall: Union[bool, dict] = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(
+            outfile=outfile_prefix,
+            plot_file=plot_file,
+            collect_device=collect_device,
+            prefix=prefix)
         if iou_arith not in IOU_ARITH_MODES:
             raise ValueError(f'iou_arith must be one of {IOU_ARITH_MODES}, '
                              f'got {iou_arith!r}')
@@ -105,14 +110,20 @@ class WIDERFaceMetric(BaseMetric):
         self.iou_thr = iou_thr
         self.only_present_images = only_present_images
         self.iou_arith = iou_arith
-        self.outfile_prefix = outfile_prefix
         if outfile_prefix is not None:
             # a folder holding other files is refused now, not after the
             # whole inference (write_predictions refuses it again at the end)
             check_pred_dir(outfile_prefix)
-        self.plot_file = plot_file
         self.outer_face_recall = self._outer_cfg(outer_face_recall)
-        self._gt: Optional[WiderFaceGT] = None
+
+    @property
+    def outfile_prefix(self) -> Optional[str]:
+        """The submission folder (the base class's ``outfile``)."""
+        return self.outfile
+
+    @outfile_prefix.setter
+    def outfile_prefix(self, value: Optional[str]) -> None:
+        self.outfile = value
 
     @staticmethod
     def _outer_cfg(option: Union[bool, dict]) -> Optional[dict]:
@@ -131,77 +142,78 @@ class WIDERFaceMetric(BaseMetric):
             cfg.update(option)
         return cfg
 
-    @property
-    def gt(self) -> WiderFaceGT:
-        """The ground truth, loaded on first use."""
-        if self._gt is None:
-            self._gt = load_wider_gt(self.gt_dir)
-        return self._gt
+    def load_ground_truth(self) -> WiderFaceGT:
+        """The official ``.mat`` ground truth of ``gt_dir``."""
+        return load_wider_gt(self.gt_dir)
 
-    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Keep ``(key, (P, 5) x y w h score)`` of each data sample.
+    def sample_result(self, data_sample: dict) -> tuple:
+        """``(key, (P, 5) x y w h score)``, and with outer-face recall the
+        test scale and the padded network input shape."""
+        item = (wider_image_key(data_sample['img_path']),
+                xywh_score(*predicted_boxes(data_sample)))
+        if self.outer_face_recall is not None:
+            # the padded network input and the test scale, for D
+            shape = (data_sample.get('batch_input_shape')
+                     or data_sample.get('pad_shape')
+                     or data_sample['img_shape'])
+            scale = data_sample.get('scale_factor', (1., 1.))
+            item += (tuple(float(x) for x in scale),
+                     tuple(int(x) for x in shape[:2]))
+        return item
 
-        ``pred_instances.bboxes`` are ``x1 y1 x2 y2`` in original image
-        coordinates (mmdet's test loop predicts with ``rescale=True``).
-        """
-        for data_sample in map(sample_dict, data_samples):
-            item = (wider_image_key(data_sample['img_path']),
-                    xywh_score(*predicted_boxes(data_sample)))
-            if self.outer_face_recall is not None:
-                # the padded network input and the test scale, for D
-                shape = (data_sample.get('batch_input_shape')
-                         or data_sample.get('pad_shape')
-                         or data_sample['img_shape'])
-                scale = data_sample.get('scale_factor', (1., 1.))
-                item += (tuple(float(x) for x in scale),
-                         tuple(int(x) for x in shape[:2]))
-            self.results.append(item)
-
-    def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Evaluate the collected predictions.
-
-        Returns:
-            dict[str, float]: ``{'easy': AP, 'medium': AP, 'hard': AP}``,
-            APs in [0, 1].
-        """
-        logger: MMLogger = MMLogger.get_current_instance()
+    def collect_predictions(self, results: list,
+                            logger: MMLogger) -> Tuple[dict, dict]:
+        """``preds`` (key -> (P, 5) ``x y w h score``, the first of each
+        image) and ``metas`` (key -> the rest of its item)."""
+        first = self.first_per_image(results, logger)
         preds: Dict[str, np.ndarray] = {}
-        duplicates = 0
         metas = {}
-        for key, dets, *meta in results:
-            if key in preds:
-                duplicates += 1
-                continue
+        for key, (_, dets, *meta) in first.items():
             preds[key] = dets
             metas[key] = meta
-        if duplicates:
-            logger.warning(f'WIDER FACE: {duplicates} duplicate prediction(s) '
-                           'for an image already seen; kept the first')
-        if self.outfile_prefix is not None:
-            # a folder of an earlier run is rewritten whole (its stale files
-            # removed); one holding other files is refused (write_predictions)
-            stale = write_wider_predictions(self.outfile_prefix, preds)
-            logger.info(f'WIDER FACE predictions written to '
-                        f'{self.outfile_prefix}' +
-                        (f' ({len(stale)} file(s) of an earlier run removed)'
-                         if stale else ''))
+        return preds, metas
+
+    def write_outfile(self, preds: tuple, logger: MMLogger) -> None:
+        """The official submission layout: a folder of an earlier run is
+        rewritten whole (its stale files removed); one holding other files
+        is refused (:func:`~hambox_mmdet.evaluation.wider.write_predictions`).
+        """
+        stale = write_wider_predictions(self.outfile, preds[0])
+        logger.info(f'WIDER FACE predictions written to '
+                    f'{self.outfile}' +
+                    (f' ({len(stale)} file(s) of an earlier run removed)'
+                     if stale else ''))
+
+    def evaluate_predictions(self, preds: tuple,
+                             logger: MMLogger) -> Optional[WiderEvalResult]:
+        """The official evaluation; None without ``gt_dir`` (the
+        predictions were only written)."""
         if self.gt_dir is None:
-            logger.info(f'WIDER FACE: no gt_dir, so no AP: {len(preds)} '
+            logger.info(f'WIDER FACE: no gt_dir, so no AP: {len(preds[0])} '
                         'images written in the official submission layout')
-            return {}
-        result = evaluate_wider(
-            preds,
+            return None
+        return evaluate_wider(
+            preds[0],
             self.gt,
             iou_thr=self.iou_thr,
             only_present_images=self.only_present_images,
             iou_arith=self.iou_arith)
+
+    def report_result(self, result: WiderEvalResult, preds: tuple,
+                      logger: MMLogger) -> None:
         logger.info('\n' + self.summary(result))
-        if self.plot_file is not None:
-            plot_wider_curves(result, self.plot_file)
-            logger.info(f'WIDER FACE PR curves saved to {self.plot_file}')
+
+    def plot_result(self, result: WiderEvalResult, logger: MMLogger) -> None:
+        plot_wider_curves(result, self.plot_file)
+        logger.info(f'WIDER FACE PR curves saved to {self.plot_file}')
+
+    def to_metrics(self, result: WiderEvalResult, preds: tuple,
+                   logger: MMLogger) -> Dict[str, float]:
+        """``{'easy': AP, 'medium': AP, 'hard': AP}``, APs in [0, 1], and
+        the outer-face recall when asked for."""
         metrics = {s: float(ap) for s, ap in result.aps.items()}
         if self.outer_face_recall is not None:
-            metrics.update(self._outer_metrics(preds, metas, result, logger))
+            metrics.update(self._outer_metrics(*preds, result, logger))
         return metrics
 
     def _outer_metrics(self, preds: Dict[str, np.ndarray], metas: dict,
