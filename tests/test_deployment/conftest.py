@@ -4,6 +4,7 @@ gives many boxes, exported once to ONNX with dynamic shapes, and test
 images of several sizes and aspect ratios."""
 import pytest
 from deploy_helpers import SIZES, TINY, make_checkpoint, make_image
+from helpers.tool_loader import load_tool
 
 
 @pytest.fixture(scope='session')
@@ -19,7 +20,7 @@ def tiny_ckpt(tmp_path_factory):
 @pytest.fixture(scope='session')
 def tiny_onnx(tiny_ckpt, tmp_path_factory):
     """The tiny model exported with dynamic batch, height and width."""
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     out = str(tmp_path_factory.mktemp('onnx') / 'tiny.onnx')
     summary = export_onnx.main(
         [str(TINY), tiny_ckpt, '--out', out, '--dynamic', '--shape', '128',

@@ -1,7 +1,6 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """Helpers of the deployment tests (a uniquely named module: test files
 import it; ``conftest`` is a name every test folder shares)."""
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +8,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / 'configs' / 'hambox' / 'hambox_r18_fpn_tiny_widerface.py'
 R50 = REPO / 'configs' / 'hambox' / 'hambox_r50_fpn_widerface.py'
-sys.path.insert(0, str(REPO / 'tools' / 'deployment'))
 
 
 def make_checkpoint(config, path, seed=0, cls_std=0.05, cls_bias=-2.0,

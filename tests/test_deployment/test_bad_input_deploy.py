@@ -13,8 +13,7 @@ pytest.importorskip('onnxruntime')
 onnx = pytest.importorskip('onnx')
 
 from deploy_helpers import REPO, TINY, make_image  # noqa: E402
-
-sys.path.insert(0, str(REPO / 'tools'))
+from helpers.tool_loader import load_tool  # noqa: E402
 DEMO = REPO / 'tools' / 'demo.py'
 
 
@@ -29,7 +28,7 @@ def make_video(path, frames=6, size=(64, 48)):
 
 
 def demo_main(*args):
-    import demo
+    demo = load_tool('demo.py')
     return demo.main([str(a) for a in args])
 
 
@@ -42,7 +41,7 @@ def snapshot(folder):
 def test_demo_never_writes_over_an_input_video(tmp_path, tiny_onnx):
     """The video inside --out-dir: its output <name>.mp4 was the input,
     truncated while read (150 frames became 13), exit 0."""
-    import demo
+    demo = load_tool('demo.py')
     out = tmp_path / 'clips'
     out.mkdir()
     video = out / 'clip.mp4'
@@ -68,7 +67,7 @@ def test_demo_never_writes_over_input_images(tmp_path, tiny_onnx):
     """The input folder at <out-dir>/vis: images were overwritten by drawn
     copies."""
     import cv2
-    import demo
+    demo = load_tool('demo.py')
     vis = tmp_path / 'out' / 'vis'
     vis.mkdir(parents=True)
     cv2.imwrite(str(vis / 'a.png'), make_image(48, 64, 0))
@@ -85,7 +84,7 @@ def test_demo_never_writes_over_input_images(tmp_path, tiny_onnx):
 
 def test_demo_outputs_are_replaced_only_with_overwrite(tmp_path, tiny_onnx):
     import cv2
-    import demo
+    demo = load_tool('demo.py')
     imgs = tmp_path / 'imgs'
     imgs.mkdir()
     cv2.imwrite(str(imgs / 'a.png'), make_image(48, 64, 0))
@@ -168,7 +167,7 @@ def headless_ckpt(tiny_ckpt, tmp_path_factory):
 def test_checkpoint_without_head_refused_alike(tmp_path, headless_ckpt):
     """demo.py ran it (random faces, exit 0); export_onnx.py refused it:
     both now apply load_checkpoint_strict."""
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     pattern = (r'does not fit the config: \d+ missing: bbox_head\.')
     with pytest.raises(ValueError, match=pattern) as from_export:
         export_onnx.main([str(TINY), headless_ckpt, '--out',
@@ -214,7 +213,7 @@ def test_failed_verify_keeps_the_previous_model(tmp_path, tiny_ckpt,
     """--out was replaced before --verify ran: a failed check lost the
     previous model and left the unverified one."""
     import cv2
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     photo = tmp_path / 'photo.jpg'
     cv2.imwrite(str(photo), make_image(96, 128, 3))
     out = tmp_path / 'model.onnx'
@@ -231,7 +230,7 @@ def test_failed_verify_keeps_the_previous_model(tmp_path, tiny_ckpt,
 
 
 def test_export_refuses_before_building(tmp_path, tiny_ckpt):
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     out = tmp_path / 'model.onnx'
     out.write_bytes(b'the previous model')
     with pytest.raises(FileExistsError, match='pass --overwrite'):

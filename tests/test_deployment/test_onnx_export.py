@@ -4,7 +4,6 @@ gives mmdet's ``inference_detector`` results (same boxes above a threshold,
 within 0.5 px and 1e-3 in score) on images of several sizes, in a batch, for
 the tiny config and the R50 config; bad inputs get clear errors."""
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ onnx = pytest.importorskip('onnx')
 
 from deploy_helpers import (R50, REPO, SIZES, TINY,  # noqa: E402
                             make_checkpoint, make_image, torch_detections)
+from helpers.tool_loader import load_tool  # noqa: E402
 
 from hambox_mmdet.deployment import (ONNXFaceDetector,  # noqa: E402
                                      match_detections)
@@ -81,7 +81,7 @@ def test_batch_equals_single_images(tiny_onnx, images):
 def test_keep_ratio_resize_config(tmp_path, tiny_ckpt, images):
     """A config testing at a fixed scale: the detector resizes as the test
     pipeline does and maps the boxes back to the input image."""
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     from mmdet.apis import init_detector
     cfg = tmp_path / 'tiny_vga.py'
     cfg.write_text(
@@ -103,7 +103,7 @@ def test_keep_ratio_resize_config(tmp_path, tiny_ckpt, images):
 def test_r50_config_parity(tmp_path, images):
     """R50-FPN (random init, ImageNet weights not loaded: init_cfg=None;
     head perturbed) on two small images of different aspect ratios."""
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     from mmdet.apis import init_detector
     ckpt = make_checkpoint(R50, tmp_path / 'r50.pth', cls_std=1.0,
                            cls_bias=-3.5, reg_std=0.3, calibrate=True)
@@ -123,7 +123,7 @@ def test_r50_config_parity(tmp_path, images):
 
 def test_verify_option_and_static_shape(tmp_path, tiny_ckpt):
     import cv2
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     path = str(tmp_path / 'photo.jpg')
     cv2.imwrite(path, make_image(240, 320, 5))
     out = str(tmp_path / 'static.onnx')
@@ -139,8 +139,7 @@ def test_verify_option_and_static_shape(tmp_path, tiny_ckpt):
 
 def test_demo_with_onnx(tmp_path, tiny_onnx, images):
     import cv2
-    sys.path.insert(0, str(REPO / 'tools'))
-    import demo
+    demo = load_tool('demo.py')
     folder = tmp_path / 'imgs'
     folder.mkdir()
     for i, img in enumerate(images[:2]):
@@ -158,7 +157,7 @@ def test_demo_with_onnx(tmp_path, tiny_onnx, images):
 
 # ------------------------------------------------------------- bad input
 def test_head_not_anchor_based(tmp_path, tiny_ckpt):
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     cfg = tmp_path / 'fcos.py'
     cfg.write_text(
         f"_base_ = '{TINY}'\n"
@@ -176,7 +175,7 @@ def test_head_not_anchor_based(tmp_path, tiny_ckpt):
      'test_cfg.nms.iou_threshold is missing'),
 ])
 def test_test_cfg_without_nms(tmp_path, tiny_ckpt, test_cfg, message):
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     cfg = tmp_path / 'no_nms.py'
     cfg.write_text(f"_base_ = '{TINY}'\nmodel = dict(test_cfg={test_cfg})\n")
     with pytest.raises(ValueError, match=message):
@@ -185,7 +184,7 @@ def test_test_cfg_without_nms(tmp_path, tiny_ckpt, test_cfg, message):
 
 
 def test_checkpoint_not_fitting_config(tmp_path, tiny_ckpt):
-    import export_onnx
+    export_onnx = load_tool('deployment/export_onnx.py')
     with pytest.raises(ValueError, match='does not fit the config.*'
                        'bbox_head.*checkpoint .*64.* vs model .*32'):
         export_onnx.main([str(TINY), tiny_ckpt, '--out',
