@@ -9,7 +9,7 @@ Times, on one core, per set:
 (b) the whole command path: read the ``.mat`` and the detection file, then
     (a);
 (c) the plain per-detection, per-face loop of the toolkit's protocol
-    (``benchmarks/reference_face_eval.py``) on the same input; both must
+    (``tests/oracles/reference_face_eval.py``) on the same input; both must
     give the same APs exactly;
 (d) (a) on ``--per-image`` synthetic boxes per image (default 1,000, what
     a detector with a 0.02 score threshold gives): jittered copies of the
@@ -37,9 +37,10 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / 'tests'))  # the oracles
 
-from reference_face_eval import (reference_evaluate,  # noqa: E402
-                                 reference_load_gt, reference_read_dets)
+from oracles.reference_face_eval import (  # noqa: E402
+    reference_evaluate, reference_load_gt, reference_read_dets)
 from timing import median_time  # noqa: E402
 
 from hambox_mmdet.evaluation import face_eval  # noqa: E402

@@ -14,7 +14,7 @@ FDDB images are about 450 x 330 px). Times, on one core:
 (b) ``fddb.write_predictions`` + ``fddb.read_predictions`` +
     ``fddb.evaluate`` through a detection file in the official layout;
 (c) the plain-loop reference of the official program
-    (``tests/test_evaluation/fddb_reference.py``: full-canvas masks, the
+    (``tests/oracles/fddb_reference.py``: full-canvas masks, the
     transliterated solver / a brute-force matching per distinct score) on
     ``--baseline-images`` images with 10 detections each (its brute-force
     matching cannot take 100), with (a) on the same input; both must agree
@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent / 'tests' / 'test_evaluation'))
+sys.path.insert(0, str(HERE.parent / 'tests'))  # the oracles
 
 from hambox_mmdet.evaluation import fddb  # noqa: E402
 from hambox_mmdet.evaluation.fddb import (FDDBGroundTruth,  # noqa: E402
@@ -206,7 +206,7 @@ def main() -> None:
     print(f'(b) write {written:.2f} s + read {read:.2f} s + evaluate '
           f'{evaluated:.2f} s = {written + read + evaluated:.2f} s')
 
-    from fddb_reference import reference_roc
+    from oracles.fddb_reference import reference_roc
     n = args.baseline_images
     idx = np.random.default_rng(1).choice(len(gt), n, replace=False)
     sub_keys = [gt.image_keys[i] for i in idx]

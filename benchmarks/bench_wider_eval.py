@@ -7,7 +7,7 @@ seed). Times, on one core:
 
 (a) ``wider.evaluate`` (vectorised) on the full set;
 (b) the plain per-box loop transliteration of the MATLAB code
-    (``benchmarks/reference_wider_eval.py``) on a random subset of
+    (``tests/oracles/reference_wider_eval.py``) on a random subset of
     ``--baseline-images`` images (it needs minutes for the full set), with
     (a) timed on the same subset; both must give the same APs (to 1e-12);
     the full-set loop time is extrapolated linearly in the number of images
@@ -39,8 +39,9 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / 'tests'))  # the oracles
 
-from reference_wider_eval import reference_evaluate  # noqa: E402
+from oracles.reference_wider_eval import reference_evaluate  # noqa: E402
 
 from hambox_mmdet.evaluation import wider  # noqa: E402
 from hambox_mmdet.evaluation.wider import SETTINGS  # noqa: E402

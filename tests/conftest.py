@@ -52,3 +52,12 @@ def tiny_data(tmp_path_factory, make_tiny) -> Path:
     root = tmp_path_factory.mktemp('widerface_tiny')
     make_tiny.make_tiny_widerface(str(root))
     return root
+
+
+@pytest.fixture(scope='session')
+def synthetic_root(tmp_path_factory, make_tiny) -> Path:
+    """A small generated face set, written once per test session."""
+    root = tmp_path_factory.mktemp('synthetic_widerface')
+    make_tiny.make_tiny_widerface(
+        str(root), num_train=24, num_val=12, img_size=(192, 160), seed=3)
+    return root

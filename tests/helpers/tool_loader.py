@@ -4,7 +4,7 @@
 ``tools/`` is a folder of scripts, not a package: a test that must call a
 script's functions in-process loads it here, once per session, under the
 script's own name (as ``python tools/...`` would run it), instead of putting
-``tools/`` on ``sys.path``. Tests that only need the command line run the
+``tools/`` on the import path. Tests that only need the command line run the
 script in a subprocess."""
 import importlib.util
 import sys

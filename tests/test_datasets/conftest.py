@@ -54,12 +54,3 @@ def _naive_count(path: Path) -> dict:
 def naive_count() -> Callable[[Path], dict]:
     """The independent line-by-line reader, see :func:`_naive_count`."""
     return _naive_count
-
-
-@pytest.fixture(scope='session')
-def synthetic_root(tmp_path_factory, make_tiny) -> Path:
-    """A small generated face set, written once per test session."""
-    root = tmp_path_factory.mktemp('synthetic_widerface')
-    make_tiny.make_tiny_widerface(
-        str(root), num_train=24, num_val=12, img_size=(192, 160), seed=3)
-    return root

@@ -1,7 +1,6 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """``FaceEvalDataset`` on the real AFW / PASCAL Face annotation files, with
 generated images in the layout, and on small generated files."""
-import sys
 from pathlib import Path
 
 import mmcv
@@ -15,10 +14,8 @@ from hambox_mmdet.evaluation.face_eval import (
 from mmdet.registry import DATASETS
 
 init_default_scope('mmdet')
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] /
-                       'test_evaluation'))
-from face_eval_data import (AFW, FACE_EVAL, PASCAL,  # noqa: E402
-                            needs_face_eval)
+from helpers.face_eval_data import (AFW, FACE_EVAL, PASCAL,  # noqa: E402
+                                    needs_face_eval)
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),

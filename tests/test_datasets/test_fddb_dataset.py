@@ -1,15 +1,12 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """FDDBDataset built from config dicts on the real fold files with
 generated images in the official layout."""
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] /
-                       'test_evaluation'))
-from fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
+from oracles.fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
 
 import hambox_mmdet  # noqa: E402,F401
 from mmengine.registry import init_default_scope  # noqa: E402

@@ -3,7 +3,7 @@
 gives many boxes, exported once to ONNX with dynamic shapes, and test
 images of several sizes and aspect ratios."""
 import pytest
-from deploy_helpers import SIZES, TINY, make_checkpoint, make_image
+from helpers.deploy_helpers import SIZES, TINY, make_checkpoint, make_image
 from helpers.tool_loader import load_tool
 
 

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip('onnxruntime')
 onnx = pytest.importorskip('onnx')
 
-from deploy_helpers import REPO, TINY, make_image  # noqa: E402
+from helpers.deploy_helpers import REPO, TINY, make_image  # noqa: E402
 from helpers.tool_loader import load_tool  # noqa: E402
 DEMO = REPO / 'tools' / 'demo.py'
 

@@ -11,8 +11,9 @@ import pytest
 pytest.importorskip('onnxruntime')
 onnx = pytest.importorskip('onnx')
 
-from deploy_helpers import (R50, REPO, SIZES, TINY,  # noqa: E402
-                            make_checkpoint, make_image, torch_detections)
+from helpers.deploy_helpers import (R50, SIZES, TINY,  # noqa: E402
+                                    make_checkpoint, make_image,
+                                    torch_detections)
 from helpers.tool_loader import load_tool  # noqa: E402
 
 from hambox_mmdet.deployment import (ONNXFaceDetector,  # noqa: E402

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from deploy_helpers import REPO  # noqa: E402
+from helpers.deploy_helpers import REPO  # noqa: E402
 
 HEAVY = ('torch', 'mmcv', 'mmdet', 'mmengine')
 

@@ -20,8 +20,7 @@ from hambox_mmdet.evaluation.wider import (PRED_DIR_MARKER,
                                            read_predictions as read_pred_dir,
                                            write_predictions as write_pred_dir)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_wider_eval import write_fake_mats  # noqa: E402
+from helpers.wider_data import write_fake_mats  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 WIDER_TOOL = REPO / 'tools' / 'eval_widerface.py'

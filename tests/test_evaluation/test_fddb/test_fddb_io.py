@@ -1,14 +1,11 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """FDDB files: the official detection layout (round trip, errors with file
 and line) and the annotation files (real ones, malformed ones)."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fddb_reference import FDDB_FOLDS  # noqa: E402
+from oracles.fddb_reference import FDDB_FOLDS  # noqa: E402
 
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
     load_ground_truth as load_fddb_folds,

@@ -21,16 +21,14 @@ from hambox_mmdet.evaluation.face_eval import (
 from mmdet.registry import DATASETS, METRICS
 from mmdet.structures import DetDataSample
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'benchmarks'))
-from reference_face_eval import (reference_evaluate,  # noqa: E402
-                                 reference_load_gt, reference_read_dets)
+REPO = Path(__file__).resolve().parents[3]
+from oracles.reference_face_eval import (reference_evaluate,  # noqa: E402
+                                         reference_load_gt, reference_read_dets)
 
 init_default_scope('mmdet')
 TOOL = REPO / 'tools' / 'eval_afw_pascal.py'
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from face_eval_data import (AFW, FACE_EVAL, PASCAL,  # noqa: E402
-                            needs_face_eval)
+from helpers.face_eval_data import (AFW, FACE_EVAL, PASCAL,  # noqa: E402
+                                    needs_face_eval)
 
 
 def load_tool():

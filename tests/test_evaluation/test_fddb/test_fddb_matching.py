@@ -4,15 +4,12 @@ reference of the official program on random cases and on the real
 annotations, with both matchings (the official solver's only cases are in
 test_fddb_official.py)."""
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fddb_reference import (FDDB_FOLDS, draw_ellipse_mask,  # noqa: E402
-                            random_case, reference_roc)
+from oracles.fddb_reference import (FDDB_FOLDS, draw_ellipse_mask,  # noqa: E402
+                                    random_case, reference_roc)
 
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
     FDDBGroundTruth, ellipse_bboxes, evaluate as evaluate_fddb,

@@ -17,8 +17,7 @@ from hambox_mmdet.evaluation.wider import (SETTINGS,
                                            load_ground_truth as load_wider_gt,
                                            write_predictions as write_pred_dir)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_wider_eval import synthetic_preds, write_fake_mats  # noqa: E402
+from helpers.wider_data import synthetic_preds, write_fake_mats  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'eval_widerface.py'
@@ -64,7 +63,7 @@ def test_script_json_equals_metric(tmp_path):
     """Subprocess run on a written folder: same APs as the metric; boxes of
     negative width or height scored with a warning (mmengine logger)."""
     from hambox_mmdet.evaluation import WIDERFaceMetric
-    from test_wider_face_metric import run_metric, to_samples
+    from helpers.wider_data import run_metric, to_samples
     gt = load_wider_gt(str(GT_DIR))
     rng = np.random.default_rng(5)
     keys = [gt.image_keys[i] for i in rng.choice(len(gt), 30, replace=False)]

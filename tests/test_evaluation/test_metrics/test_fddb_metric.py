@@ -1,15 +1,12 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """FDDBMetric built from a config dict and run through mmengine's Evaluator,
 the way the test loop runs it, on real annotations with generated images."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
+from oracles.fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
 
 import hambox_mmdet  # noqa: E402,F401
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402

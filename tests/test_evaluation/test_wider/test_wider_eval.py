@@ -2,7 +2,6 @@
 """Tests of the numpy WIDER FACE evaluation against hand-computed APs and
 against a loop-by-loop transliteration of the official MATLAB code."""
 import logging
-import sys
 import warnings
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from hambox_mmdet.evaluation.wider import (SETTINGS, WiderFaceGT,
                                            voc_ap_from_curve, wider_thresholds,
                                            write_predictions as write_pred_dir)
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'benchmarks'))
-from reference_wider_eval import reference_evaluate  # noqa: E402
+REPO = Path(__file__).resolve().parents[3]
+from helpers.wider_data import synthetic_preds, write_fake_mats  # noqa: E402
+from oracles.reference_wider_eval import reference_evaluate  # noqa: E402
 
 WIDER = REPO.parent / 'shared' / 'data' / 'widerface'
 GT_DIR = WIDER / 'eval_tools' / 'ground_truth'
@@ -477,33 +476,6 @@ def test_random_scenes_with_negative_sizes_match_matlab(seed, arith):
     assert_same(result, reference_evaluate(preds, gt, iou_arith=arith))
 
 
-def synthetic_preds(gt, keys, rng, n_false=15, negative=0.0):
-    """Jittered gt boxes (some twice) with random scores plus random false
-    positives; x y w h score. ``negative``: fraction of boxes turned into
-    their mirror image, x y w h -> x + w, y + h, -w, -h (same corners,
-    negative sizes)."""
-    preds = {}
-    for key in keys:
-        boxes = gt.boxes[gt.key_to_index[key]]
-        take = boxes[rng.random(len(boxes)) < 0.85]
-        take = np.repeat(take, rng.integers(1, 3, len(take)), axis=0)
-        size = np.maximum(take[:, 2:], 1)
-        jit = take.copy()
-        jit[:, :2] += rng.normal(0, 0.12, jit[:, :2].shape) * size
-        jit[:, 2:] = np.abs(take[:, 2:] *
-                            (1 + rng.normal(0, 0.12, take[:, 2:].shape)))
-        fp = np.hstack([rng.uniform(0, 1000, (n_false, 2)),
-                        rng.uniform(2, 80, (n_false, 2))])
-        scores = np.concatenate([rng.uniform(0.2, 1, len(jit)),
-                                 rng.uniform(0.01, 0.8, n_false)])
-        dets = np.vstack([jit, fp])
-        flip = rng.random(len(dets)) < negative
-        dets[flip, :2] += dets[flip, 2:]
-        dets[flip, 2:] *= -1
-        preds[key] = np.hstack([dets, scores[:, None]])
-    return preds
-
-
 @needs_wider
 def test_real_ground_truth():
     gt = load_wider_gt(str(GT_DIR))
@@ -574,39 +546,6 @@ def test_exact_gt_boxes_as_predictions_on_real_ground_truth():
 
 
 # ------------------------------------------------------ load_wider_gt errors
-def write_fake_mats(folder, drop_field=None, drop_file=None):
-    from scipy.io import savemat
-    events = ['0--Parade', '1--Handshaking']
-    files = [['0_a', '0_b'], ['1_a']]
-    boxes = [[np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.int32),
-              np.zeros((0, 4), np.int32)],
-             [np.array([[9, 9, 9, 9]] * 300, np.int32)]]
-    gtl = [[np.array([[2]], np.uint8), np.zeros((0, 1), np.uint8)],
-           [np.arange(1, 301, dtype=np.uint16)[:, None]]]
-
-    def cell(items):
-        out = np.empty((len(items), 1), dtype=object)
-        for i, x in enumerate(items):
-            out[i, 0] = x
-        return out
-
-    base = {
-        'event_list': cell(events),
-        'file_list': cell([cell(f) for f in files]),
-        'face_bbx_list': cell([cell(b) for b in boxes]),
-    }
-    for name in ('wider_face_val', 'wider_easy_val', 'wider_medium_val',
-                 'wider_hard_val'):
-        if name == drop_file:
-            continue
-        mat = dict(base)
-        if name != 'wider_face_val':
-            mat['gt_list'] = cell([cell(g) for g in gtl])
-        if drop_field and name == 'wider_hard_val':
-            mat.pop(drop_field)
-        savemat(str(folder / f'{name}.mat'), mat)
-
-
 def test_load_wider_gt_from_mat_files(tmp_path):
     write_fake_mats(tmp_path)
     gt = load_wider_gt(str(tmp_path))

@@ -1,8 +1,6 @@
 # Copyright (c) hambox_mmdet contributors. All rights reserved.
 """AFW / PASCAL Face files: the toolkit's annotation ``.mat`` (real files
 and bad ones) and its detection text layout (round trip, bad lines)."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +12,7 @@ from hambox_mmdet.evaluation.face_eval import (
     write_predictions as write_face_eval_dets,
     write_ground_truth as write_face_eval_gt)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402
+from helpers.face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402
 
 
 def naive_count(path, min_size=30):

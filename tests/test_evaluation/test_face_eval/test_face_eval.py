@@ -2,7 +2,6 @@
 """AFW / PASCAL Face evaluation: hand-made cases with known APs, each rule
 of the Mathias et al. toolkit on its own, a plain-loop reference on random
 cases, and the toolkit's published DPM values on the real files."""
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +15,11 @@ from hambox_mmdet.evaluation.face_eval import (
     voc_ap_from_detections, write_predictions as write_face_eval_dets,
     write_ground_truth as write_face_eval_gt)
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'benchmarks'))
-from reference_face_eval import (reference_evaluate,  # noqa: E402
-                                 reference_load_gt, reference_read_dets)
+REPO = Path(__file__).resolve().parents[3]
+from oracles.reference_face_eval import (reference_evaluate,  # noqa: E402
+                                         reference_load_gt, reference_read_dets)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402
+from helpers.face_eval_data import FACE_EVAL, needs_face_eval  # noqa: E402
 
 
 def make_gt(tmp_path, images, min_size=30):

@@ -3,17 +3,14 @@
 matrix): matrices worked out by hand, the plain-loop transliteration of the
 solver on seeded random cases, and real annotations."""
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fddb_reference import (FDDB_FOLDS, image_results_from_overlaps,  # noqa
-                            merge_image_results, official_hungarian,
-                            official_image_matching, random_case,
-                            reference_roc)
+from oracles.fddb_reference import (FDDB_FOLDS, image_results_from_overlaps,  # noqa
+                                    merge_image_results, official_hungarian,
+                                    official_image_matching, random_case,
+                                    reference_roc)
 
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
     FDDBGroundTruth, ellipse_bboxes, evaluate as evaluate_fddb,

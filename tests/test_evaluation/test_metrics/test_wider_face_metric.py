@@ -3,14 +3,11 @@
 it gives exactly the numbers of evaluate_wider."""
 import logging
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from mmengine.logging import MMLogger
-from mmengine.structures import InstanceData
 
 from hambox_mmdet.evaluation import WIDERFaceMetric  # noqa: F401 (registers)
 from hambox_mmdet.evaluation.wider import (SETTINGS,
@@ -19,15 +16,14 @@ from hambox_mmdet.evaluation.wider import (SETTINGS,
                                            read_predictions as read_pred_dir)
 from hambox_mmdet.evaluation.metrics import wider_image_key
 from mmdet.registry import METRICS
-from mmdet.structures import DetDataSample
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_wider_eval import synthetic_preds, write_fake_mats  # noqa: E402
+from helpers.wider_data import (run_metric, synthetic_preds,  # noqa: E402
+                                to_samples, write_fake_mats)
 
 WIDER = Path(
     os.environ.get(
         'HAMBOX_SHARED_WIDERFACE',
-        Path(__file__).resolve().parents[2].parent / 'shared' / 'data' /
+        Path(__file__).resolve().parents[3].parent / 'shared' / 'data' /
         'widerface'))
 GT_DIR = WIDER / 'eval_tools' / 'ground_truth'
 needs_wider = pytest.mark.skipif(
@@ -56,26 +52,6 @@ def log_capture(request):
     logger.removeHandler(handler)
 
 
-def to_samples(preds, as_objects=False):
-    """x y w h score -> mmdet samples with x1 y1 x2 y2 float32 tensors."""
-    samples = []
-    for key, p in preds.items():
-        event, stem = key.split('/')
-        bboxes = np.hstack([p[:, :2], p[:, :2] + p[:, 2:4]])
-        path = f'/data/widerface/WIDER_val/images/{event}/{stem}.jpg'
-        pred = dict(
-            bboxes=torch.from_numpy(bboxes).float(),
-            scores=torch.from_numpy(p[:, 4]).float(),
-            labels=torch.zeros(len(p), dtype=torch.long))
-        if as_objects:
-            s = DetDataSample(metainfo=dict(img_path=path))
-            s.pred_instances = InstanceData(**pred)
-            samples.append(s)
-        else:
-            samples.append(dict(img_path=path, pred_instances=pred))
-    return samples
-
-
 def as_float32_xywh(preds):
     """What the metric sees after the float32 round trip, as x y w h."""
     out = {}
@@ -87,12 +63,6 @@ def as_float32_xywh(preds):
             p[:, 4].astype(np.float32).astype(np.float64)
         ])
     return out
-
-
-def run_metric(metric, samples, batch=3):
-    for i in range(0, len(samples), batch):
-        metric.process({}, samples[i:i + batch])
-    return metric.evaluate(len(samples))
 
 
 def test_image_key_from_img_path():

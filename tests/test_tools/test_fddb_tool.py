@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fddb_reference import FDDB_FOLDS, reference_roc  # noqa: E402
-from fddb_reference import write_fddb_subset  # noqa: E402
+from oracles.fddb_reference import FDDB_FOLDS, reference_roc  # noqa: E402
+from oracles.fddb_reference import write_fddb_subset  # noqa: E402
+from helpers.tool_loader import load_tool  # noqa: E402
 
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
     ellipse_bboxes, load_ground_truth as load_fddb_folds,
@@ -20,8 +20,7 @@ from hambox_mmdet.evaluation.fddb import (  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'eval_fddb.py'
-sys.path.insert(0, str(REPO / 'tools'))
-import eval_fddb  # noqa: E402
+eval_fddb = load_tool('eval_fddb.py')
 
 pytest.importorskip('cv2')
 
