@@ -2,7 +2,6 @@
 """Shared fixtures: every component registered (autouse), the real WIDER
 FACE material in ../shared, when present, and the generated tiny face set
 (``tools/misc/make_tiny_widerface.py``)."""
-import importlib.util
 import os
 from pathlib import Path
 from types import ModuleType
@@ -37,12 +36,9 @@ def wider_root() -> Path:
 
 @pytest.fixture(scope='session')
 def make_tiny() -> ModuleType:
-    """The module of ``tools/misc/make_tiny_widerface.py``."""
-    path = REPO_ROOT / 'tools' / 'misc' / 'make_tiny_widerface.py'
-    spec = importlib.util.spec_from_file_location('make_tiny_widerface', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The generator behind ``tools/misc/make_tiny_widerface.py``."""
+    from hambox_mmdet.testing import tiny_widerface
+    return tiny_widerface
 
 
 @pytest.fixture(scope='session')

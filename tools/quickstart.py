@@ -115,8 +115,7 @@ def main(argv=None):
             cfg_options.append('test_evaluator.only_present_images=True')
     else:
         # The generated set, with the tool's defaults (its one home).
-        sys.path.insert(0, osp.dirname(MAKE_TINY))
-        from make_tiny_widerface import DEFAULT_ROOT
+        from hambox_mmdet.testing import DEFAULT_ROOT
         data_root = env.get('HAMBOX_TINY_DATA', osp.expanduser(DEFAULT_ROOT))
         env['HAMBOX_TINY_DATA'] = data_root
         run([sys.executable, MAKE_TINY, data_root, '--skip-existing'], env)

@@ -4,6 +4,7 @@ comes from the ``make_tiny`` fixture of tests/conftest.py)."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ from scipy.io import loadmat
 from hambox_mmdet.datasets.wider_face_parser import (WIDER_ATTR_NAMES,
                                                      parse_wider_bbx_gt)
 
+MAKE_TINY_TOOL = (Path(__file__).resolve().parents[2] / 'tools' / 'misc' /
+                  'make_tiny_widerface.py')
 SETTINGS = ('easy', 'medium', 'hard')
 LABEL_KEYS = tuple(f'{name}_label_list' for name in WIDER_ATTR_NAMES)
 
@@ -222,7 +225,7 @@ def test_refuses_foreign_annotations_and_unknown_arguments(
 def test_command_line(tmp_path, make_tiny):
     out = tmp_path / 'cli'
     result = subprocess.run([
-        sys.executable, make_tiny.__file__,
+        sys.executable, str(MAKE_TINY_TOOL),
         str(out), '--num-train', '3', '--num-val', '2', '--img-size', '64',
         '64', '--seed', '5'
     ],
