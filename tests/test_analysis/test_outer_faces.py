@@ -8,7 +8,6 @@ import torch
 from mmdet.registry import METRICS, TASK_UTILS
 from mmengine.logging import MMLogger
 
-import hambox_mmdet  # noqa: F401
 from hambox_mmdet.analysis import (D_BINS, SIZE_BINS, best_f1_score_thr,
                                    summarise_outer_face_recall)
 from hambox_mmdet.analysis.outer_faces import (faces_found,

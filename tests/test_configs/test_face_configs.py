@@ -9,7 +9,6 @@ from mmdet.registry import TASK_UTILS, TRANSFORMS
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-import hambox_mmdet  # noqa: F401
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 # the R50 face configs; the K / T / focal ablations only change the mining

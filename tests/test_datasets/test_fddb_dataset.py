@@ -8,7 +8,6 @@ import pytest
 
 from oracles.fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
 
-import hambox_mmdet  # noqa: E402,F401
 from mmengine.registry import init_default_scope  # noqa: E402
 
 init_default_scope('mmdet')

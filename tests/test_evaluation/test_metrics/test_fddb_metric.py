@@ -8,7 +8,6 @@ import torch
 
 from oracles.fddb_reference import FDDB_FOLDS, write_fddb_subset  # noqa: E402
 
-import hambox_mmdet  # noqa: E402,F401
 from hambox_mmdet.evaluation.fddb import (  # noqa: E402
     ellipse_bboxes, load_ground_truth as load_fddb_folds,
     read_prediction_file as read_detection_file)

@@ -7,7 +7,6 @@ from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
-import hambox_mmdet  # noqa: F401
 
 STRIDES = [4, 8, 16, 32, 64, 128]
 IMG = 64

@@ -5,7 +5,6 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
-import hambox_mmdet  # noqa: F401
 
 
 def focal(p, y, alpha=0.25, gamma=2.0):

@@ -8,7 +8,6 @@ from mmdet.registry import TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps
 from mmengine.structures import InstanceData
 
-import hambox_mmdet  # noqa: F401
 from hambox_mmdet.models.task_modules.assigners.hambox_compensation import \
     sequential_greedy
 

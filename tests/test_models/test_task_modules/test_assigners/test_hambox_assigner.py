@@ -7,7 +7,6 @@ from mmdet.registry import TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps
 from mmengine.structures import InstanceData
 
-import hambox_mmdet  # noqa: F401
 from hambox_mmdet.models.utils import pairwise_iou
 
 

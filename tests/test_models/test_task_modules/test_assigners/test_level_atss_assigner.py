@@ -6,7 +6,6 @@ from mmdet.registry import MODELS, TASK_UTILS
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
-import hambox_mmdet  # noqa: F401
 
 
 def level_priors():

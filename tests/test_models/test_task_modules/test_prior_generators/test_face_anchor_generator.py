@@ -3,7 +3,6 @@ import pytest
 import torch
 from mmdet.registry import MODELS, TASK_UTILS
 
-import hambox_mmdet  # noqa: F401
 
 STRIDES = [4, 8, 16, 32, 64, 128]
 
