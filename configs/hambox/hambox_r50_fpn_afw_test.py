@@ -1,33 +1,14 @@
-# Test a HAMBox R50 model trained on WIDER FACE on AFW, as face papers do
-# (train on WIDER FACE, test on the others), with the annotations and the
-# protocol of the Mathias et al. (ECCV 2014) toolkit:
-#   data/face_eval/
-#     annotations/new_annotations_AFW.mat      (from the toolkit)
-#     AFW/<imgname>                            (AFW's 205 test images)
+# Test a HAMBox R50 model trained on WIDER FACE (hambox_r50_fpn_widerface.py)
+# on AFW, as face papers do (train on WIDER FACE, test on the others), with
+# the toolkit's annotations and protocol (../_base_/datasets/afw.py):
 #   mim test hambox_mmdet hambox_r50_fpn_afw_test.py --checkpoint CKPT
 # prints afw/ap_calibrated (what papers report) and afw/ap (no calibration).
-_base_ = './hambox_r50_fpn_widerface.py'
-
-face_eval_root = 'data/face_eval/'
-afw_ann_file = 'annotations/new_annotations_AFW.mat'
-
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        _delete_=True,
-        type='FaceEvalDataset',
-        data_root=face_eval_root,
-        ann_file=afw_ann_file,
-        data_prefix=dict(img='AFW/'),
-        test_mode=True,
-        on_missing_image='error',
-        pipeline={{_base_.test_pipeline}}))
-test_evaluator = dict(
-    _delete_=True,
-    type='FaceEvalMetric',
-    ann_file=face_eval_root + afw_ann_file,
-    prefix='afw')
+_base_ = [
+    '../_base_/models/hambox_r50_fpn_face.py',
+    '../_base_/datasets/afw.py',
+    'mmdet::_base_/default_runtime.py',
+]
+custom_imports = dict(
+    imports=['hambox_mmdet.models', 'hambox_mmdet.datasets',
+             'hambox_mmdet.evaluation'],
+    allow_failed_imports=False)

@@ -1,36 +1,16 @@
 # A HAMBox model trained on WIDER FACE (hambox_r50_fpn_widerface.py), tested
-# on FDDB as face detection papers do: all ten folds (2,845 images, 5,171
-# faces) at the original image size, scored with the official FDDB protocol
-# (true positive rate at 1,000 and 2,000 false positives, discrete and
-# continuous). Usage:
+# on FDDB as face detection papers do (../_base_/datasets/fddb.py: all ten
+# folds at the original image size, the official FDDB protocol). Usage:
 #   mim test hambox_mmdet hambox_r50_fpn_fddb_test.py --checkpoint CKPT
-# Data: data/fddb/FDDB-folds/FDDB-fold-XX{,-ellipseList}.txt and
-#       data/fddb/originalPics/<year>/<month>/<day>/big/img_N.jpg
-_base_ = './hambox_r50_fpn_widerface.py'
+_base_ = [
+    '../_base_/models/hambox_r50_fpn_face.py',
+    '../_base_/datasets/fddb.py',
+    'mmdet::_base_/default_runtime.py',
+]
+custom_imports = dict(
+    imports=['hambox_mmdet.models', 'hambox_mmdet.datasets',
+             'hambox_mmdet.evaluation'],
+    allow_failed_imports=False)
 
-fddb_root = 'data/fddb/'
-
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        _delete_=True,
-        type='FDDBDataset',
-        data_root=fddb_root,
-        ann_dir='FDDB-folds',
-        data_prefix=dict(img='originalPics/'),
-        test_mode=True,
-        on_missing_image='error',
-        pipeline={{_base_.test_pipeline}}))
 # low score threshold: the ROC sweeps every score
 model = dict(test_cfg=dict(score_thr=0.02, max_per_img=1000))
-test_evaluator = dict(
-    _delete_=True,
-    type='FDDBMetric',
-    folds_dir=fddb_root + 'FDDB-folds',
-    outfile='work_dirs/fddb/fddb_dets.txt',  # the official layout
-    roc_prefix='work_dirs/fddb/hambox-',  # DiscROC.txt / ContROC.txt
-    plot_file='work_dirs/fddb/roc.png')

@@ -1,29 +1,20 @@
 # HAMBox (CVPR 2020) on WIDER FACE: its baseline
 # (../baselines/retinanet_r50_fpn_face_widerface.py: RetinaNet R50-FPN P2-P7
 # with face anchors of scale 0.68, ImageNet-initialised ResNet-50, tested at
-# the original image size) with HAMBox swapped in: online high-quality anchor
-# mining (K = 5, T = 0.5) and the regression-aware focal loss. See
+# the original image size) with the model swapped for its HAMBox delta
+# (../_base_/models/hambox_r50_fpn_face.py: online high-quality anchor mining,
+# K = 5, T = 0.5, and the regression-aware focal loss). See
 # hambox_r50_fpn_widerface_vga.py for VGA testing.
-_base_ = '../baselines/retinanet_r50_fpn_face_widerface.py'
+_base_ = [
+    '../_base_/models/hambox_r50_fpn_face.py',
+    '../_base_/datasets/wider_face.py',
+    '../_base_/schedules/schedule_wider_100e.py',
+    'mmdet::_base_/default_runtime.py',
+]
+custom_imports = dict(
+    imports=['hambox_mmdet.models', 'hambox_mmdet.datasets',
+             'hambox_mmdet.evaluation'],
+    allow_failed_imports=False)
 
-model = dict(
-    bbox_head=dict(
-        type='HAMBoxHead',
-        loss_cls=dict(
-            type='RegressionAwareFocalLoss',
-            ignore_reg_iou_thr=0.5,
-            # one divisor, all positives: the paper's literal separate N_com
-            # collapses training (BENCHMARKS.md, root-cause table);
-            # hambox_r50_fpn_separate_widerface.py keeps the literal form
-            com_normalizer='joint',
-            iou_weighted=True)),
-    train_cfg=dict(
-        assigner=dict(
-            _delete_=True,
-            type='HAMBoxAssigner',
-            pos_iou_thr=0.35,
-            neg_iou_thr=0.35,
-            match_low_quality=False,
-            num_compensate=5,  # K
-            compensate_iou_thr=0.5,  # T
-            ignore_iof_thr=0.5)))
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))

@@ -1,0 +1,37 @@
+# AFW as a test set, with the annotations and the protocol of the Mathias et
+# al. (ECCV 2014) toolkit, at the original image size:
+#   data/face_eval/
+#     annotations/new_annotations_AFW.mat      (from the toolkit)
+#     AFW/<imgname>                            (AFW's 205 test images)
+# The metric logs afw/ap_calibrated (what papers report) and afw/ap.
+face_eval_root = 'data/face_eval/'
+afw_ann_file = 'annotations/new_annotations_AFW.mat'
+backend_args = None
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    # a no-op resize that records scale_factor 1 for mmdet's post-processing
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='FaceEvalDataset',
+        data_root=face_eval_root,
+        ann_file=afw_ann_file,
+        data_prefix=dict(img='AFW/'),
+        test_mode=True,
+        on_missing_image='error',
+        pipeline=test_pipeline))
+test_evaluator = dict(
+    type='FaceEvalMetric',
+    ann_file=face_eval_root + afw_ann_file,
+    prefix='afw')
+test_cfg = dict(type='TestLoop')

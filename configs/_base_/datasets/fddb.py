@@ -1,0 +1,37 @@
+# FDDB as a test set (all ten folds: 2,845 images, 5,171 faces) at the
+# original image size, scored with the official FDDB protocol (true positive
+# rate at 1,000 and 2,000 false positives, discrete and continuous).
+# Data: data/fddb/FDDB-folds/FDDB-fold-XX{,-ellipseList}.txt and
+#       data/fddb/originalPics/<year>/<month>/<day>/big/img_N.jpg
+fddb_root = 'data/fddb/'
+backend_args = None
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    # a no-op resize that records scale_factor 1 for mmdet's post-processing
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='FDDBDataset',
+        data_root=fddb_root,
+        ann_dir='FDDB-folds',
+        data_prefix=dict(img='originalPics/'),
+        test_mode=True,
+        on_missing_image='error',
+        pipeline=test_pipeline))
+test_evaluator = dict(
+    type='FDDBMetric',
+    folds_dir=fddb_root + 'FDDB-folds',
+    outfile='work_dirs/fddb/fddb_dets.txt',  # the official layout
+    roc_prefix='work_dirs/fddb/hambox-',  # DiscROC.txt / ContROC.txt
+    plot_file='work_dirs/fddb/roc.png')
+test_cfg = dict(type='TestLoop')
