@@ -4,18 +4,10 @@
 #     annotations/new_annotations_AFW.mat      (from the toolkit)
 #     AFW/<imgname>                            (AFW's 205 test images)
 # The metric logs afw/ap_calibrated (what papers report) and afw/ap.
+_base_ = './face_test_pipeline.py'
+
 face_eval_root = 'data/face_eval/'
 afw_ann_file = 'annotations/new_annotations_AFW.mat'
-backend_args = None
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    # a no-op resize that records scale_factor 1 for mmdet's post-processing
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
 test_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -29,9 +21,8 @@ test_dataloader = dict(
         data_prefix=dict(img='AFW/'),
         test_mode=True,
         on_missing_image='error',
-        pipeline=test_pipeline))
+        pipeline={{_base_.test_pipeline}}))
 test_evaluator = dict(
     type='FaceEvalMetric',
     ann_file=face_eval_root + afw_ann_file,
     prefix='afw')
-test_cfg = dict(type='TestLoop')

@@ -3,17 +3,9 @@
 # rate at 1,000 and 2,000 false positives, discrete and continuous).
 # Data: data/fddb/FDDB-folds/FDDB-fold-XX{,-ellipseList}.txt and
 #       data/fddb/originalPics/<year>/<month>/<day>/big/img_N.jpg
+_base_ = './face_test_pipeline.py'
+
 fddb_root = 'data/fddb/'
-backend_args = None
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    # a no-op resize that records scale_factor 1 for mmdet's post-processing
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
 test_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -27,11 +19,10 @@ test_dataloader = dict(
         data_prefix=dict(img='originalPics/'),
         test_mode=True,
         on_missing_image='error',
-        pipeline=test_pipeline))
+        pipeline={{_base_.test_pipeline}}))
 test_evaluator = dict(
     type='FDDBMetric',
     folds_dir=fddb_root + 'FDDB-folds',
     outfile='work_dirs/fddb/fddb_dets.txt',  # the official layout
     roc_prefix='work_dirs/fddb/hambox-',  # DiscROC.txt / ContROC.txt
     plot_file='work_dirs/fddb/roc.png')
-test_cfg = dict(type='TestLoop')
