@@ -9,19 +9,11 @@ _base_ = './face_test_pipeline.py'
 face_eval_root = 'data/face_eval/'
 afw_ann_file = 'annotations/new_annotations_AFW.mat'
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='FaceEvalDataset',
         data_root=face_eval_root,
         ann_file=afw_ann_file,
-        data_prefix=dict(img='AFW/'),
-        test_mode=True,
-        on_missing_image='error',
-        pipeline={{_base_.test_pipeline}}))
+        data_prefix=dict(img='AFW/')))
 test_evaluator = dict(
     type='FaceEvalMetric',
     ann_file=face_eval_root + afw_ann_file,

@@ -7,19 +7,11 @@ _base_ = './face_test_pipeline.py'
 
 fddb_root = 'data/fddb/'
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='FDDBDataset',
         data_root=fddb_root,
         ann_dir='FDDB-folds',
-        data_prefix=dict(img='originalPics/'),
-        test_mode=True,
-        on_missing_image='error',
-        pipeline={{_base_.test_pipeline}}))
+        data_prefix=dict(img='originalPics/')))
 test_evaluator = dict(
     type='FDDBMetric',
     folds_dir=fddb_root + 'FDDB-folds',
